@@ -1,0 +1,78 @@
+/**
+ * Data types shared by every layer above `data/`.
+ *
+ * Item ids are 1..numItems; 0 is padding and `numItems + 1` is the mask token (see `maskToken`).
+ */
+
+/** A sequential-recommendation dataset: one chronological item sequence per user. */
+export interface SeqDataset {
+  /** Short name used in protocols and run ids, e.g. `beauty`. */
+  name: string;
+  /** Item ids run 1..numItems. */
+  numItems: number;
+  /** `sequences[u]` is user u's items, oldest first (user index u = 0..numUsers-1). */
+  sequences: Int32Array[];
+  /** Optional original user ids (from the file), same order as `sequences`. */
+  userIds?: string[];
+  /** Optional per-user timestamps (seconds), aligned with `sequences`. */
+  timestamps?: Float64Array[];
+  /** Optional item side information. */
+  catalogue?: Catalogue;
+}
+
+/** Item side information: titles and attribute ids, indexed by item id (index 0 unused). */
+export interface Catalogue {
+  /** `titles[item]`; "" where unknown. */
+  titles?: string[];
+  /** `attributes[item]`: attribute ids (1..numAttributes). */
+  attributes?: Int32Array[];
+  numAttributes?: number;
+}
+
+/** The mask token id for a dataset with `numItems` items. */
+export function maskToken(numItems: number): number {
+  return numItems + 1;
+}
+
+/** Leave-one-out split: per user, train = all but the last two, valid target = second last, test target = last. */
+export interface LeaveOneOutSplit {
+  dataset: SeqDataset;
+  /** Training sequence per user (items before the validation item). Length >= 1 for 3+ item users. */
+  train: Int32Array[];
+  /** Validation target per user (second-last item). */
+  validTarget: Int32Array;
+  /** Test target per user (last item). */
+  testTarget: Int32Array;
+}
+
+/**
+ * One training batch for a next-item model.
+ *
+ * `seqs[b]` is a training sequence; the model predicts `seqs[b][t+1]` from `seqs[b][0..t]`
+ * (inputs = seq without its last item, targets = seq without its first item). Augmentation ops
+ * rewrite `seqs` (sequence ops) or fill the optional label/context fields (label and context
+ * ops); a model ignores fields it does not use, and a missing field means "default".
+ */
+export interface TrainBatch {
+  /** User index per sample, [B]. */
+  users: Int32Array;
+  /** Item sequence per sample, oldest first, each length >= 2; ids in 1..numItems (or the mask token as *input*). */
+  seqs: Int32Array[];
+  /** Number of real items (dataset.numItems); mask token = numItems + 1. */
+  numItems: number;
+  /**
+   * Optional explicit target per input position (length seqs[b].length - 1). Default: seqs[b].slice(1).
+   * Set by label ops such as `target-jitter`; lets sequence ops mask inputs while keeping true targets.
+   */
+  targets?: Int32Array[];
+  /** Optional per-position loss weight (length seqs[b].length - 1), default 1. `rank-truncate` zeroes the oldest. */
+  weights?: Float32Array[];
+  /** Label-smoothing epsilon for the loss, default 0. */
+  labelSmoothing?: number;
+  /** Optional negative item per position (length seqs[b].length - 1); default: the model samples uniformly. */
+  negatives?: Int32Array[];
+  /** Optional per-position attribute ids of the input items (context features). */
+  attributes?: Int32Array[][];
+  /** Optional per-position timestamps (seconds) of the input items. */
+  times?: Float64Array[];
+}
