@@ -14,6 +14,11 @@ export interface SeqDataset {
   sequences: Int32Array[];
   /** Optional original user ids (from the file), same order as `sequences`. */
   userIds?: string[];
+  /**
+   * Optional original item ids (from an interaction log), indexed by item id: `itemIds[item]`,
+   * index 0 unused (""). Lets a user map recommendations back to their own catalogue.
+   */
+  itemIds?: string[];
   /** Optional per-user timestamps (seconds), aligned with `sequences`. */
   timestamps?: Float64Array[];
   /** Optional item side information. */
@@ -43,6 +48,12 @@ export interface LeaveOneOutSplit {
   validTarget: Int32Array;
   /** Test target per user (last item). */
   testTarget: Int32Array;
+  /**
+   * Users of the source dataset left out because they have fewer than 3 items (a user needs one
+   * training item, a validation target and a test target). `dataset` then holds only the kept
+   * users, so user index u means the same user in `dataset`, `train` and both targets. Default 0.
+   */
+  excludedUsers?: number;
 }
 
 /**
@@ -75,4 +86,11 @@ export interface TrainBatch {
   attributes?: Int32Array[][];
   /** Optional per-position timestamps (seconds) of the input items. */
   times?: Float64Array[];
+  /**
+   * Optional per-position title token ids of the items (context features), aligned with `seqs[b]`
+   * (length seqs[b].length). Ids 1..V index the title vocabulary built by `buildTitleVocab` in
+   * src/augment/titles.ts, V + 1 is the title mask token, and an empty array means "no title".
+   * Filled by `withContext(batch, ctx)`; rewritten by the `title-token-*` ops.
+   */
+  titleTokens?: Int32Array[][];
 }

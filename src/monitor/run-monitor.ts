@@ -1,0 +1,134 @@
+/**
+ * `rl-train monitor runs/<id>`: serve a stored run. A finished run (summary.json present) is
+ * replayed from its Arrow files at `speed` × recorded time; a run still in progress is
+ * followed by polling its growing files. The CLI wrapper is src/cli/monitor.ts.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { RunStartInfo, RunSummary } from "../record/hooks.ts";
+import { readArrowStream } from "../record/recorder.ts";
+import { CONFIG_FILE, EPISODES_FILE, STEPS_FILE, SUMMARY_FILE } from "../record/run-recorder.ts";
+import type { EpisodeRow, StepRow } from "../record/schema.ts";
+import { ArrowStreamTail } from "../record/tail.ts";
+import { MonitorServer } from "./server.ts";
+
+/** Options of `runMonitor`. */
+export interface RunMonitorOptions {
+  /** Run directory (`runs/<id>`) holding config.json, steps.arrows, episodes.arrows. */
+  runDir: string;
+  /** Default 8765; 0 picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1; other addresses need a token (generated when not given). */
+  host?: string;
+  token?: string;
+  /** Replay speed (× recorded time) for a finished run; null = as fast as possible. Default 10. */
+  speed?: number | null;
+  /** Poll period of a run in progress, ms. Default 500. */
+  pollMs?: number;
+}
+
+/** A running monitor. */
+export interface RunningMonitor {
+  server: MonitorServer;
+  mode: "replay" | "follow";
+  /** Resolves when a followed run has ended (immediately for a replay: all events are loaded). */
+  loaded: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Read config.json as `RunStartInfo`, adapting a plain config object. */
+export function readRunInfo(runDir: string): RunStartInfo {
+  const file = path.join(runDir, CONFIG_FILE);
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new Error(
+      `runMonitor: cannot read \`${file}\` (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); pass a run directory written by \`rl-train run\` (runs/<id>)`,
+      { cause: err },
+    );
+  }
+  if (typeof raw.run_id === "string" && Array.isArray(raw.op_names)) return raw as unknown as RunStartInfo;
+  return {
+    run_id: typeof raw.run_id === "string" ? raw.run_id : path.basename(path.resolve(runDir)),
+    observation_dim: typeof raw.observation_dim === "number" ? raw.observation_dim : 0,
+    op_names: [],
+    config: raw,
+    started_at: typeof raw.started_at === "string" ? raw.started_at : "",
+  };
+}
+
+function readSummary(runDir: string): RunSummary | null {
+  const file = path.join(runDir, SUMMARY_FILE);
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as RunSummary) : null;
+}
+
+/** Start serving `runDir`. */
+export async function runMonitor(options: RunMonitorOptions): Promise<RunningMonitor> {
+  const { runDir } = options;
+  if (!fs.existsSync(runDir)) {
+    throw new Error(`runMonitor: run directory \`${runDir}\` does not exist; pass runs/<id> of a run started with \`rl-train run\``);
+  }
+  const info = readRunInfo(runDir);
+  const summary = readSummary(runDir);
+  const mode = summary ? "replay" : "follow";
+  const server = await MonitorServer.start({
+    port: options.port,
+    host: options.host,
+    token: options.token,
+    mode,
+    speed: mode === "replay" ? (options.speed === undefined ? 10 : options.speed) : null,
+  });
+  server.onRunStart(info);
+  const stepsPath = path.join(runDir, STEPS_FILE);
+  const episodesPath = path.join(runDir, EPISODES_FILE);
+
+  if (summary) {
+    const steps = fs.existsSync(stepsPath) ? readArrowStream<StepRow>(stepsPath).rows : [];
+    const episodes = fs.existsSync(episodesPath) ? readArrowStream<EpisodeRow>(episodesPath).rows : [];
+    publishInOrder(server, steps, episodes);
+    server.onRunEnd(summary);
+    return { server, mode, loaded: Promise.resolve(), stop: () => server.close() };
+  }
+
+  const stepTail = new ArrowStreamTail<StepRow>(stepsPath);
+  const episodeTail = new ArrowStreamTail<EpisodeRow>(episodesPath);
+  let timer: NodeJS.Timeout | null = null;
+  let finish: () => void = () => undefined;
+  const loaded = new Promise<void>((resolve) => (finish = resolve));
+  const poll = () => {
+    // Steps first: the recorder flushes an episode's steps before writing its episode row.
+    for (const row of stepTail.poll()) server.onStep(row);
+    for (const row of episodeTail.poll()) server.onEpisode(row);
+    const done = readSummary(runDir);
+    if (done && stepTail.complete && episodeTail.complete) {
+      server.onRunEnd(done);
+      if (timer) clearInterval(timer);
+      timer = null;
+      finish();
+    }
+  };
+  poll();
+  if (!stepTail.complete || !episodeTail.complete) timer = setInterval(poll, options.pollMs ?? 500);
+  return {
+    server,
+    mode,
+    loaded,
+    stop: async () => {
+      if (timer) clearInterval(timer);
+      timer = null;
+      finish();
+      await server.close();
+    },
+  };
+}
+
+/** Publish stored rows in the order the run loop emitted them: an episode's steps, then its row. */
+function publishInOrder(server: MonitorServer, steps: StepRow[], episodes: EpisodeRow[]): void {
+  let e = 0;
+  for (const row of steps) {
+    while (e < episodes.length && episodes[e]!.episode < row.episode) server.onEpisode(episodes[e++]!);
+    server.onStep(row);
+  }
+  while (e < episodes.length) server.onEpisode(episodes[e++]!);
+}

@@ -1,0 +1,89 @@
+/**
+ * Adam (Kingma & Ba 2015) over a named set of tf variables, with exactly restorable state.
+ *
+ * Why not `tf.train.adam`: its `setWeights` recomputes β^t with `pow`, while training multiplies
+ * β into an accumulator step by step; the two differ in the last bits, so a restored run would
+ * drift from an uninterrupted one. Here the bias correction is computed in float64 from the step
+ * count, and the moments are plain variables we can copy and assign.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+export interface AdamConfig {
+  /** Default 1e-3. */
+  learningRate: number;
+  /** Default 0.9. */
+  beta1: number;
+  /** Default 0.999. */
+  beta2: number;
+  /** Default 1e-8. */
+  epsilon: number;
+}
+
+export interface AdamState {
+  step: number;
+  m: Record<string, Float32Array>;
+  v: Record<string, Float32Array>;
+}
+
+export class Adam {
+  readonly config: AdamConfig;
+  private step = 0;
+  private readonly m = new Map<string, tf.Variable>();
+  private readonly v = new Map<string, tf.Variable>();
+
+  constructor(private readonly vars: Map<string, tf.Variable>, config: Partial<AdamConfig> = {}) {
+    this.config = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, ...config };
+    for (const [name, w] of vars) {
+      this.m.set(name, tf.variable(tf.zerosLike(w), false));
+      this.v.set(name, tf.variable(tf.zerosLike(w), false));
+    }
+  }
+
+  /** Minimise the scalar returned by `f` (built inside; its tensors are freed). Returns the loss value. */
+  minimize(f: () => tf.Scalar): number {
+    const { beta1, beta2, epsilon, learningRate } = this.config;
+    const names = [...this.vars.keys()];
+    const varList = names.map((n) => this.vars.get(n)!);
+    const { value, grads } = tf.variableGrads(f, varList);
+    this.step++;
+    const lrT = (learningRate * Math.sqrt(1 - beta2 ** this.step)) / (1 - beta1 ** this.step);
+    tf.tidy(() => {
+      names.forEach((name, i) => {
+        const g = grads[varList[i]!.name];
+        if (!g) return;
+        const m = this.m.get(name)!;
+        const v = this.v.get(name)!;
+        const mNew = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
+        const vNew = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
+        m.assign(mNew);
+        v.assign(vNew);
+        varList[i]!.assign(tf.sub(varList[i]!, tf.mul(lrT, tf.div(mNew, tf.add(tf.sqrt(vNew), epsilon)))));
+      });
+    });
+    const loss = value.dataSync()[0]!;
+    value.dispose();
+    for (const g of Object.values(grads)) g.dispose();
+    return loss;
+  }
+
+  getState(): AdamState {
+    const dump = (mp: Map<string, tf.Variable>) =>
+      Object.fromEntries([...mp].map(([k, t]) => [k, t.dataSync().slice() as Float32Array]));
+    return { step: this.step, m: dump(this.m), v: dump(this.v) };
+  }
+
+  setState(s: AdamState): void {
+    this.step = s.step;
+    for (const [mp, src] of [[this.m, s.m], [this.v, s.v]] as const) {
+      for (const [k, t] of mp) {
+        const data = src[k];
+        if (!data) throw new Error(`Adam.setState: slot \`${k}\` missing from the state`);
+        t.assign(tf.tensor(data, t.shape));
+      }
+    }
+  }
+
+  dispose(): void {
+    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
+  }
+}

@@ -1,0 +1,69 @@
+/** Shared helpers of the monitor tests (not a test file itself). */
+import { WebSocket } from "ws";
+import type { ServerMessage } from "../src/monitor/protocol.ts";
+
+/** Poll `cond` every 10 ms, at most `tries` times; throws `what` if it never holds. */
+export async function waitFor(cond: () => boolean, what: string, tries = 1000): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for: ${what}`);
+}
+
+/** A test websocket client that records every message and its close code. */
+export class TestClient {
+  readonly ws: WebSocket;
+  readonly messages: ServerMessage[] = [];
+  closeCode: number | null = null;
+  closeReason = "";
+  opened = false;
+  httpStatus: number | null = null;
+
+  constructor(url: string) {
+    this.ws = new WebSocket(url);
+    this.ws.on("open", () => (this.opened = true));
+    this.ws.on("message", (data) => this.messages.push(JSON.parse(String(data))));
+    this.ws.on("close", (code, reason) => {
+      this.closeCode = code;
+      this.closeReason = String(reason);
+    });
+    this.ws.on("unexpected-response", (_req, res) => {
+      this.httpStatus = res.statusCode ?? null;
+      this.closeCode = -1;
+      res.resume();
+    });
+    this.ws.on("error", () => undefined);
+  }
+
+  async open(): Promise<this> {
+    await waitFor(() => this.opened || this.closeCode !== null, "websocket open");
+    return this;
+  }
+
+  send(msg: unknown): void {
+    this.ws.send(JSON.stringify(msg));
+  }
+
+  subscribe(from?: number): void {
+    this.send({ type: "subscribe", protocol: 1, ...(from === undefined ? {} : { from }) });
+  }
+
+  of<T extends ServerMessage["type"]>(type: T): Extract<ServerMessage, { type: T }>[] {
+    return this.messages.filter((m) => m.type === type) as Extract<ServerMessage, { type: T }>[];
+  }
+
+  async closed(): Promise<number> {
+    await waitFor(() => this.closeCode !== null, "websocket close");
+    return this.closeCode!;
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
+
+/** ws:// URL of a monitor's websocket, with its token. */
+export function wsUrl(port: number, token?: string | null): string {
+  return `ws://127.0.0.1:${port}/ws${token ? `?token=${encodeURIComponent(token)}` : ""}`;
+}
