@@ -15,7 +15,7 @@ import seedrandom from "seedrandom";
 export interface RngState {
   name: string;
   seed: string;
-  alea: object;
+  alea: seedrandom.State.Alea;
   tfSeedCounter: number;
 }
 
@@ -23,10 +23,10 @@ export interface RngState {
 export class Rng {
   readonly name: string;
   readonly seed: string;
-  private prng: seedrandom.PRNG;
+  private prng: seedrandom.StatefulPRNG<seedrandom.State.Alea>;
   private tfSeedCounter = 0;
 
-  constructor(seed: number | string, name = "root", aleaState?: object) {
+  constructor(seed: number | string, name = "root", aleaState?: seedrandom.State.Alea) {
     this.name = name;
     this.seed = String(seed);
     this.prng = aleaState

@@ -1,0 +1,83 @@
+/**
+ * Reproduce the published SASRec baseline on Beauty: train without augmentation, select the
+ * epoch with the best validation NDCG@10 (full ranking), report test metrics there.
+ *
+ *   npm run bench:baseline -- [--env envs/beauty-sasrec.json] [--epochs 200] [--patience 10]
+ *                             [--eval-every 1] [--seed 42] [--backend auto] [--name sasrec-beauty]
+ *
+ * Writes bench/results/<name>.json and .md after every new best epoch (status "running") and at
+ * the end (status "finished"), so an interrupted run still leaves an honest partial result.
+ */
+import { parseArgs } from "node:util";
+import { Rng } from "../src/core/rng.ts";
+import { loadEnvSpec, loadSpecData } from "../src/env/spec.ts";
+import { SASRec } from "../src/models/sasrec.ts";
+import { trainSupervised, type EpochLog } from "../src/models/trainer.ts";
+import { describeProtocol } from "../src/models/metrics.ts";
+import { selectBackend, type BackendChoice } from "../src/tf/backend.ts";
+import { markdownTable, provenance, writeResult } from "./report.ts";
+
+const { values: a } = parseArgs({
+  options: {
+    env: { type: "string", default: "envs/beauty-sasrec.json" },
+    epochs: { type: "string" },
+    patience: { type: "string" },
+    "eval-every": { type: "string" },
+    seed: { type: "string", default: "42" },
+    backend: { type: "string", default: "auto" },
+    name: { type: "string", default: "sasrec-beauty" },
+  },
+});
+const spec = loadEnvSpec(a.env!);
+const training = {
+  ...spec.training,
+  ...(a.epochs ? { epochs: Number(a.epochs) } : {}),
+  ...(a.patience ? { patience: Number(a.patience) } : {}),
+  ...(a["eval-every"] ? { evalEvery: Number(a["eval-every"]) } : {}),
+};
+const backend = await selectBackend(a.backend as BackendChoice);
+const { split } = loadSpecData(spec);
+const seed = Number(a.seed);
+const rng = new Rng(seed);
+const model = new SASRec(spec.model, split.dataset.numItems, rng.child("model"));
+const prov = provenance();
+const t0 = performance.now();
+const history: EpochLog[] = [];
+
+function save(status: string, extra: object) {
+  const json = { dataset: split.dataset.name, status, ...extra, backend: backend.name, commit: prov.commit, command: prov.command, machine: prov.machine, date: prov.date, model: spec.model, training, seed, history };
+  const r = json as unknown as { test?: Record<string, number>; valid?: Record<string, number> };
+  const md = [
+    `# SASRec on ${split.dataset.name} (${status})`, "",
+    `Backend ${backend.name}, seed ${seed}, commit ${prov.commit}, ${prov.machine}.`, `Command: \`${prov.command}\``, "",
+    r.test ? markdownTable([{ split: "valid", ...r.valid }, { split: "test", ...r.test }] as Array<Record<string, number | string>>) : "(no test yet)",
+    "", "Epochs: " + history.map((h) => `${h.epoch}:${h.valid?.["NDCG@10"]?.toFixed(4) ?? "-"}`).join(" "),
+  ].join("\n");
+  writeResult(a.name!, json, md);
+}
+
+console.error(`[baseline] ${spec.name}: ${split.dataset.name} ${split.train.length} users, ${split.dataset.numItems} items, ${model.parameterCount} params; up to ${training.epochs} epochs`);
+const result = trainSupervised(model, split, rng, training, {
+  onEpoch(log, best) {
+    history.push(log);
+    console.error(
+      `[baseline] epoch ${log.epoch} loss ${log.loss.toFixed(4)} train ${log.trainSeconds.toFixed(1)}s` +
+        (log.valid ? ` valid NDCG@10 ${log.valid["NDCG@10"]!.toFixed(4)} HR@10 ${log.valid["HR@10"]!.toFixed(4)} (${log.validSeconds!.toFixed(1)}s) best ${best.value.toFixed(4)}@${best.epoch}` : ""),
+    );
+    if (best.epoch === log.epoch) save("running", { best_epoch: best.epoch, epochs: log.epoch, valid: log.valid, wall_s: (performance.now() - t0) / 1000 });
+  },
+});
+const pick = (m: Record<string, number>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, m[k]]));
+save("finished", {
+  protocol: { ...result.test.protocol, description: describeProtocol(result.test.protocol), validSelection: "best validation NDCG@10", maxLen: spec.model.maxLen },
+  epochs: result.epochs.length,
+  best_epoch: result.bestEpoch,
+  stopped_early: result.stoppedEarly,
+  valid: pick(result.valid.metrics, ["HR@10", "NDCG@10"]),
+  valid_all: result.valid.metrics,
+  test: pick(result.test.metrics, ["HR@5", "HR@10", "HR@20", "NDCG@5", "NDCG@10", "NDCG@20", "MRR"]),
+  seconds_per_epoch: result.secondsPerEpoch,
+  eval_seconds: result.test.seconds,
+  wall_s: result.wallSeconds,
+});
+console.error(`[baseline] best epoch ${result.bestEpoch}: test ${JSON.stringify(result.test.metrics)}`);

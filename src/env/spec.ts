@@ -1,0 +1,133 @@
+/**
+ * Env specs: JSON files under envs/ that say which data, which model, which ops and which reward
+ * an experiment uses. Validated at load; every error names the file and the key.
+ *
+ * Paths inside a spec are relative to the spec file, so a spec and its data move together.
+ */
+import * as path from "node:path";
+import { z } from "zod";
+import { parseWith, readJsonFile } from "../core/validate.ts";
+import { loadDataset } from "../data/load.ts";
+import { leaveOneOut } from "../data/split.ts";
+import type { LeaveOneOutSplit, SeqDataset } from "../data/types.ts";
+import { SASREC_DEFAULTS } from "../models/sasrec.ts";
+import { TRAINER_DEFAULTS } from "../models/trainer.ts";
+
+const unit = z.number().min(0).max(1);
+const posInt = z.int().min(1);
+
+const modelSchema = z.strictObject({
+  hiddenSize: posInt, numBlocks: posInt, numHeads: posInt, innerSize: posInt,
+  activation: z.enum(["gelu", "relu"]), dropout: z.number().min(0).max(0.95), maxLen: posInt.max(512),
+  loss: z.enum(["bce", "ce"]), learningRate: z.number().gt(0).max(1), initStd: z.number().gt(0).max(1),
+  lengthBucketing: z.boolean(),
+}).partial();
+
+const trainingSchema = z.strictObject({
+  epochs: posInt, batchSize: posInt, patience: posInt, evalEvery: posInt, bucketBatches: z.boolean(), selectMetric: z.string(),
+}).partial();
+
+const rewardSchema = z.strictObject({
+  /** delta: change of the validation metric; twin: gain over a no-augmentation twin; final: metric at episode end. */
+  kind: z.enum(["delta", "twin", "final"]),
+  metric: z.string(),
+  /** Validation users in the fixed seeded reward subset. */
+  validUsers: posInt,
+  /** Evaluate the reward metric every this many steps. */
+  evalEvery: posInt,
+  /** Rewards are multiplied by this (metric deltas are ~1e-3). */
+  scale: z.number().gt(0),
+});
+
+const rlSchema = z.strictObject({
+  ops: z.array(z.string()).min(1),
+  magnitudeBins: z.array(unit).min(1),
+  slots: posInt.max(4),
+  applyMode: z.enum(["batch", "sample"]),
+  mode: z.enum(["direct", "contrastive"]),
+  contrastiveWeight: z.number().min(0),
+  batchesPerStep: posInt,
+  budget: z.strictObject({ epochs: z.number().gt(0) }),
+  reward: rewardSchema,
+  checkpointEvery: z.int().min(0),
+});
+
+export const envSpecSchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  dataset: z.strictObject({
+    path: z.string(),
+    name: z.string().optional(),
+    titles: z.string().optional(),
+    attributes: z.string().optional(),
+  }),
+  model: modelSchema.optional(),
+  training: trainingSchema.optional(),
+  rl: rlSchema.partial().extend({ reward: rewardSchema.partial().optional() }).optional(),
+});
+
+export type EnvSpecFile = z.infer<typeof envSpecSchema>;
+
+export const RL_DEFAULTS: z.infer<typeof rlSchema> = {
+  ops: ["identity", "crop", "mask", "reorder", "substitute", "insert", "item-dropout"],
+  magnitudeBins: [0.1, 0.2, 0.3, 0.5],
+  slots: 1,
+  applyMode: "batch",
+  mode: "direct",
+  contrastiveWeight: 0.1,
+  batchesPerStep: 1,
+  budget: { epochs: 2 },
+  reward: { kind: "delta", metric: "NDCG@10", validUsers: 2000, evalEvery: 8, scale: 100 },
+  checkpointEvery: 0,
+};
+
+/** A spec with every default filled in and paths made absolute: what a run records. */
+export interface ResolvedEnvSpec {
+  name: string;
+  description?: string;
+  source: string;
+  dataset: { path: string; name?: string; titles?: string; attributes?: string };
+  model: typeof SASREC_DEFAULTS;
+  training: typeof TRAINER_DEFAULTS;
+  rl: typeof RL_DEFAULTS;
+}
+
+/** Read, validate and resolve an env spec file. */
+export function loadEnvSpec(file: string): ResolvedEnvSpec {
+  const raw = parseWith(envSpecSchema, readJsonFile(file, "pass an env spec such as envs/beauty-sasrec.json"), file, "env spec");
+  const dir = path.dirname(path.resolve(file));
+  const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(dir, p));
+  const rl = { ...RL_DEFAULTS, ...raw.rl, reward: { ...RL_DEFAULTS.reward, ...raw.rl?.reward } };
+  const model = { ...SASREC_DEFAULTS, ...raw.model };
+  if (model.hiddenSize % model.numHeads !== 0) {
+    throw new Error(`${file}: invalid env spec\n  \`model.numHeads\`: must divide model.hiddenSize (${model.hiddenSize}); got ${model.numHeads}`);
+  }
+  if (rl.ops[0] !== "identity") {
+    throw new Error(`${file}: invalid env spec\n  \`rl.ops\`: the first op must be "identity" (the agents' no-augmentation action); got ${JSON.stringify(rl.ops[0])}`);
+  }
+  const dataset: ResolvedEnvSpec["dataset"] = { path: abs(raw.dataset.path)! };
+  if (raw.dataset.name) dataset.name = raw.dataset.name;
+  if (raw.dataset.titles) dataset.titles = abs(raw.dataset.titles)!;
+  if (raw.dataset.attributes) dataset.attributes = abs(raw.dataset.attributes)!;
+  const spec: ResolvedEnvSpec = {
+    name: raw.name,
+    source: path.resolve(file),
+    dataset,
+    model,
+    training: { ...TRAINER_DEFAULTS, ...raw.training },
+    rl,
+  };
+  if (raw.description) spec.description = raw.description;
+  return spec;
+}
+
+/** Load the dataset a spec names and split it leave-one-out. */
+export function loadSpecData(spec: ResolvedEnvSpec): { dataset: SeqDataset; split: LeaveOneOutSplit } {
+  const dataset = loadDataset({ ...spec.dataset });
+  return { dataset, split: leaveOneOut(dataset) };
+}
+
+/** Load an env spec file and its data (used by `rl-train augment --env`). */
+export async function loadEnvData(file: string): Promise<{ dataset: SeqDataset; split: LeaveOneOutSplit }> {
+  return loadSpecData(loadEnvSpec(file));
+}
