@@ -50,6 +50,12 @@ export class RunRecorder implements RunHook {
     return { steps: this.steps?.numRows ?? 0, episodes: this.episodes?.numRows ?? 0 };
   }
 
+  /** Write every buffered step row now (before a checkpoint, so the file holds `counts().steps` rows). */
+  flush(): void {
+    this.steps?.flush();
+    this.episodes?.flush();
+  }
+
   onRunStart(info: RunStartInfo): void {
     fs.mkdirSync(this.runDir, { recursive: true });
     fs.writeFileSync(path.join(this.runDir, CONFIG_FILE), JSON.stringify(info, null, 2) + "\n");

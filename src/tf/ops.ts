@@ -6,8 +6,21 @@
  *   cpu for a 12k-row table; `embeddingLookup` uses `scatterND` (sums duplicate rows) instead.
  * - Autodiff of `matMul(a, b)` produces transposed matMuls that take a slow path on wasm;
  *   `matmul` transposes explicitly and then runs plain matMuls in both directions.
+ *
+ * Why some work happens in JS (measured on wasm, 2-core machine):
+ * - wasm's GatherV2 walks the output element by element through a generic index computation:
+ *   12,800 rows of a 64-wide table took ~90 ms; copying the rows from a host mirror of the
+ *   table and uploading them takes ~3 ms (`embeddingLookupHost`).
+ * - `tf.dropout` draws its uniforms one JS call at a time (~85 ns each; 0.6 s per step at
+ *   length 50). `dropout` runs the same alea recurrence inline, so the mask is bit-identical.
+ * - wasm sends every matMul with a batch dimension (or a transpose flag) to a scalar loop
+ *   (~0.8 GFLOPS); only plain 2-D products reach XNNPACK. `batchMatmul` routes large batched
+ *   products through a depthwise convolution, which XNNPACK runs as a grouped GEMM (~2.5x).
  */
 import * as tf from "@tensorflow/tfjs";
+import seedrandom from "seedrandom";
+
+type CustomGradFn = Parameters<typeof tf.customGrad>[0];
 
 /** Rows of `table` ([V, d]) for integer `ids` (any shape S) → [...S, d]; gradient via scatterND. */
 export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
@@ -23,8 +36,33 @@ export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
         tf.scatterND(saved[0]!.reshape([-1, 1]), (dy as tf.Tensor).reshape([-1, d]), [V, d]),
       ],
     };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  }) as unknown as CustomGradFn);
   return (lookup(table) as tf.Tensor).reshape([...ids.shape, d]);
+}
+
+/**
+ * `embeddingLookup` when the caller holds the ids and an exact host copy of the table
+ * (`hostTable`, row-major [V, d]): the rows are copied in JS instead of by GatherV2. Same value,
+ * same scatterND gradient. `shape` is the shape of `ids` (the result is [...shape, d]).
+ */
+export function embeddingLookupHost(table: tf.Tensor2D, hostTable: Float32Array, ids: Int32Array, shape: number[]): tf.Tensor {
+  const [V, d] = table.shape;
+  if (hostTable.length !== V * d) {
+    throw new Error(`embeddingLookupHost: \`hostTable\` has ${hostTable.length} floats, the table [${V}, ${d}] needs ${V * d}`);
+  }
+  const rows = new Float32Array(ids.length * d);
+  for (let i = 0; i < ids.length; i++) {
+    const r = ids[i]!;
+    if (!(r >= 0 && r < V)) throw new RangeError(`embeddingLookupHost: id ${r} outside the table's ${V} rows`);
+    rows.set(hostTable.subarray(r * d, r * d + d), i * d);
+  }
+  const lookup = tf.customGrad(((_t: tf.Tensor) => ({
+    value: tf.tensor2d(rows, [ids.length, d]),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => [
+      tf.tidy(() => tf.scatterND(tf.tensor2d(ids, [ids.length, 1], "int32"), (dy as tf.Tensor).reshape([-1, d]), [V, d])),
+    ],
+  })) as unknown as CustomGradFn);
+  return (lookup(table) as tf.Tensor).reshape([...shape, d]);
 }
 
 /** Batched or plain matmul a·b (rank 2 or 3) whose gradient avoids transposed-matmul kernels. */
@@ -40,8 +78,62 @@ export function matmul<R extends tf.Rank.R2 | tf.Rank.R3>(a: tf.Tensor<R>, b: tf
         return [tf.matMul(g, tf.transpose(sy, perm)), tf.matMul(tf.transpose(sx, perm), g)];
       },
     };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  }) as unknown as CustomGradFn);
   return f(a, b) as tf.Tensor<R>;
+}
+
+/**
+ * Below this many multiply-adds per batch entry the scalar batched matMul beats the three
+ * transposes the depthwise route needs (measured: break-even near 10×10×32, 2.7x faster at
+ * 20×20×32 and 50×50×32 with 512 entries).
+ */
+const DEPTHWISE_MIN_MACS = 8000;
+
+/**
+ * op(a)·op(b) per batch entry, a [C, T, W] (or [C, W, T] with `ta`), b [C, W, M] (or [C, M, W]
+ * with `tb`) → [C, T, M]. Large products run as a depthwise conv: input [1, T, W, C] (channel c =
+ * batch entry c), filter [1, W, C, M], valid padding, so output channel c·M + m at row t is
+ * Σ_w a_c[t, w]·b_c[w, m]. No autodiff through this (gradients are built from it explicitly).
+ */
+function bmmRaw(a: tf.Tensor3D, b: tf.Tensor3D, ta: boolean, tb: boolean): tf.Tensor3D {
+  const C = a.shape[0];
+  const [T, W] = ta ? [a.shape[2], a.shape[1]] : [a.shape[1], a.shape[2]];
+  const M = tb ? b.shape[1] : b.shape[2];
+  if (T * W * M < DEPTHWISE_MIN_MACS || !hasDepthwise()) return tf.matMul(a, b, ta, tb);
+  return tf.tidy(() => {
+    const input = tf.transpose(a, ta ? [2, 1, 0] : [1, 2, 0]).reshape([1, T, W, C]) as tf.Tensor4D;
+    const filter = tf.transpose(b, tb ? [2, 0, 1] : [1, 0, 2]).reshape([1, W, C, M]) as tf.Tensor4D;
+    const out = tf.depthwiseConv2d(input, filter, 1, "valid"); // [1 T 1 C·M]
+    return tf.transpose(out.reshape([T, C, M]), [1, 0, 2]) as tf.Tensor3D;
+  });
+}
+
+/** Only wasm benefits; cpu's depthwise conv is no faster than its matMul. */
+function hasDepthwise(): boolean {
+  return tf.getBackend() === "wasm";
+}
+
+/**
+ * Batched matmul a·b (or a·bᵀ with `transposeB`), a [C, T, W], b [C, W, M] (or [C, M, W]).
+ * Same value as `tf.matMul(a, b, false, transposeB)` up to float summation order; forward and
+ * both gradients take the depthwise route when the per-entry product is large (see `bmmRaw`).
+ */
+export function batchMatmul(a: tf.Tensor3D, b: tf.Tensor3D, transposeB = false): tf.Tensor3D {
+  const f = tf.customGrad(((x: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([x, y]);
+    return {
+      value: bmmRaw(x as tf.Tensor3D, y as tf.Tensor3D, false, transposeB),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sx, sy] = saved as [tf.Tensor3D, tf.Tensor3D];
+        const g = dy as tf.Tensor3D;
+        // Y = X·Bop: dX = dY·Bopᵀ; dB = Xᵀ·dY, or (Xᵀ·dY)ᵀ = dYᵀ·X when B was given transposed.
+        const dx = bmmRaw(g, sy, false, !transposeB);
+        const dyGrad = transposeB ? bmmRaw(g, sx, true, false) : bmmRaw(sx, g, true, false);
+        return [dx, dyGrad];
+      },
+    };
+  }) as unknown as CustomGradFn);
+  return f(a, b) as tf.Tensor3D;
 }
 
 /** Dense layer on the last axis: x [..., din] · w [din, dout] + b [dout]. */
@@ -57,6 +149,36 @@ export function dense(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor 
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-12): tf.Tensor {
   const { mean, variance } = tf.moments(x, -1, true);
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gamma), beta);
+}
+
+/**
+ * The keep-mask multiplier `tf.dropout(x, rate, undefined, seed)` would use for a tensor of
+ * `size` elements: 1/keep where kept, 0 where dropped, bit-identical to tf's (same alea stream
+ * seeded with String(seed), same float32 rounding of u, u + keep, floor and the division).
+ */
+export function dropoutMultiplier(size: number, rate: number, seed: number): Float32Array {
+  const keep = Math.fround(1 - rate);
+  const scale = Math.fround(1 / keep);
+  const st = seedrandom.alea(String(seed), { state: true }).state();
+  let { s0, s1, s2, c } = st;
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) {
+    // Baagoe's alea step, exactly as seedrandom's `next`.
+    const t = 2091639 * s0 + c * 2.3283064365386963e-10;
+    s0 = s1;
+    s1 = s2;
+    c = t | 0;
+    s2 = t - c;
+    const u = Math.fround(s2);
+    out[i] = Math.fround(u + keep) >= 1 ? scale : 0;
+  }
+  return out;
+}
+
+/** Inverted dropout with a seeded mask; same value as `tf.dropout(x, rate, undefined, seed)`. */
+export function dropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
+  if (rate === 0) return x;
+  return tf.mul(x, tf.tensor(dropoutMultiplier(x.size, rate, seed), x.shape));
 }
 
 /**

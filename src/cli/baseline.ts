@@ -1,0 +1,32 @@
+/**
+ * `rl-train baseline`: train SASRec without augmentation and report validation/test metrics.
+ *
+ *   rl-train baseline --env envs/beauty-sasrec.json [--epochs N] [--seed S]
+ *                     [--backend auto|gpu|node|wasm|cpu] [--out runs/] [--patience P]
+ *
+ * nx shape: the builder composes the shared option helpers (src/cli/options.ts), the handler
+ * lazy-imports `runBaseline` (src/cli/baseline-run.ts) so `rl-train --help` does not load tfjs.
+ */
+import type { CommandModule } from "yargs";
+import { withRunOptions } from "./options.ts";
+
+/** `rl-train baseline`; the lead registers it in src/cli/main.ts with `.command(baselineCommand)`. */
+export const baselineCommand: CommandModule<object, any> = {
+  command: "baseline",
+  describe: "train SASRec without augmentation; print validation/test metrics (full ranking) and write runs/<run-id>/",
+  builder: (y) =>
+    withRunOptions(y)
+      .option("epochs", { type: "number", describe: "most training epochs (default: the spec's training.epochs)" })
+      .option("patience", { type: "number", describe: "stop after this many validations without a new best (default: the spec's training.patience)" }),
+  handler: async (argv) => {
+    const { runBaseline } = await import("./baseline-run.ts");
+    await runBaseline({
+      env: argv.env,
+      seed: argv.seed,
+      backend: argv.backend,
+      out: argv.out,
+      epochs: argv.epochs,
+      patience: argv.patience,
+    });
+  },
+};

@@ -1,0 +1,338 @@
+/**
+ * AugmentEnv — a recommender's training run as an RL environment (Gymnasium contract).
+ *
+ * Each step the agent picks augmentation ops and magnitudes; the env applies them to the next
+ * `batchesPerStep` training batches of a SASRec model, trains on them, and pays a reward from
+ * validation metrics.
+ *
+ * ## Action space
+ * `slots` pairs (op index into `actionSpace.ops`, magnitude in [0,1]); `ops[0]` is `identity`
+ * (no augmentation). Ops come from the augment registry (`rl.ops` in the env spec); magnitudes
+ * are normally one of `rl.magnitudeBins`.
+ *
+ * ## Observation (Float32Array, length 7 + 2·|ops|)
+ * | index | meaning | range |
+ * |---|---|---|
+ * | 0 | training progress: steps done / episode budget | [0, 1] |
+ * | 1 | epoch progress: batches done in the current epoch / batches per epoch | [0, 1) |
+ * | 2 | last step's training loss | ≥ 0 (BCE ≈ 0.3–1.4) |
+ * | 3 | exponential moving average of the loss (α = 0.1) | ≥ 0 |
+ * | 4 | last reward-subset validation metric × 10 (NDCG@10 by default) | [0, 10] |
+ * | 5 | change of that metric at the last evaluation × `reward.scale` | ℝ |
+ * | 6 | previous action's magnitude (slot 0) | [0, 1] |
+ * | 7 … 6+|ops| | previous action's op, one-hot (slot 0) | {0, 1} |
+ * | 7+|ops| … 6+2·|ops| | per-op running mean reward (EMA, α = 0.2), 0 until the op is tried | ℝ |
+ *
+ * ## Reward (`rl.reward.kind`, all multiplied by `rl.reward.scale`)
+ * - `delta`: change of the validation metric on a fixed, seeded subset of `validUsers`
+ *   validation users, measured every `evalEvery` steps and paid at the evaluated step (0 at the
+ *   steps in between, whose actions it also reflects).
+ * - `twin`: change of the gap between this model and a no-augmentation twin trained in lockstep
+ *   on the same batches (L2Aug-style); the sum over an episode is the final gap.
+ * - `final`: 0 until the last step, then the validation metric itself.
+ * A non-finite loss or metric rolls the model back to the last good state, pays `-1` and
+ * records `nan-rollback` in `info.event`.
+ *
+ * ## Start and end
+ * `reset(seed)` builds a fresh model from the seed (named streams: model, batches, augment,
+ * reward-users, twin). The episode ends `truncated` after `budget.epochs` epochs of batches
+ * (the training budget acts as a time limit; the run could go on). It never ends `terminated`.
+ *
+ * ## Version history
+ * v1: first version.
+ */
+import { Rng, type RngState } from "../core/rng.ts";
+import { applySubPolicy, buildOpContext, createBatchOps, type BatchOp, type SubPolicyStep } from "../augment/index.ts";
+import { eligibleUsers } from "../data/batches.ts";
+import { bucketedTrainBatches } from "../data/bucketing.ts";
+import type { LeaveOneOutSplit, TrainBatch } from "../data/types.ts";
+import { evaluate } from "../models/evaluate.ts";
+import { SASRec, type SASRecState } from "../models/sasrec.ts";
+import type { ResolvedEnvSpec } from "./spec.ts";
+import type { ActionSpace, EnvAction, StepInfo, StepResult } from "./types.ts";
+
+export const ENV_VERSION = 1;
+const LOSS_EMA = 0.1;
+const OP_REWARD_EMA = 0.2;
+const NAN_PENALTY = -1;
+
+/** Everything `setState` needs to continue an episode exactly. */
+export interface AugmentEnvState {
+  version: number;
+  seed: string;
+  stepCount: number;
+  epoch: number;
+  cursor: number;
+  /** Batch-order stream as it was before the current epoch's batches were drawn. */
+  epochRng: RngState;
+  batchRng: RngState;
+  augmentRng: RngState;
+  model: SASRecState;
+  twin?: SASRecState;
+  goodModel?: SASRecState;
+  stats: {
+    lastLoss: number; lossEma: number; lastMetric: number; lastTrend: number;
+    twinMetric: number; prevOps: number[]; prevMagnitude: number; opReward: number[]; opTried: number[];
+  };
+}
+
+export class AugmentEnv {
+  readonly spec: ResolvedEnvSpec;
+  readonly split: LeaveOneOutSplit;
+  readonly actionSpace: ActionSpace;
+  readonly observationDim: number;
+  readonly batchesPerEpoch: number;
+  /** Steps per episode (the budget). */
+  readonly maxSteps: number;
+  private readonly ops: Map<string, BatchOp>;
+  private model?: SASRec;
+  private twin?: SASRec;
+  private seed = "";
+  private rewardUsers: Int32Array = new Int32Array(0);
+  private batchRng = new Rng(0, "batches");
+  private epochRngState?: RngState;
+  private augmentRng = new Rng(0, "augment");
+  private epochBatches: TrainBatch[] = [];
+  private epoch = 0;
+  private cursor = 0;
+  private stepCount = 0;
+  private goodModel?: SASRecState;
+  private stats = this.freshStats();
+
+  constructor(spec: ResolvedEnvSpec, split: LeaveOneOutSplit) {
+    this.spec = spec;
+    this.split = split;
+    const rl = spec.rl;
+    const ctx = buildOpContext({ numItems: split.dataset.numItems, train: split.train, catalogue: split.dataset.catalogue });
+    this.ops = createBatchOps(ctx);
+    for (const name of rl.ops) {
+      if (name !== "identity" && !this.ops.has(name)) {
+        throw new Error(`${spec.source}: \`rl.ops\` names unknown op "${name}"; known: identity, ${[...this.ops.keys()].join(", ")}`);
+      }
+    }
+    this.actionSpace = { ops: [...rl.ops], magnitudeBins: [...rl.magnitudeBins], slots: rl.slots };
+    this.observationDim = 7 + 2 * rl.ops.length;
+    this.batchesPerEpoch = Math.ceil(eligibleUsers(split).length / spec.training.batchSize);
+    this.maxSteps = Math.max(1, Math.ceil((rl.budget.epochs * this.batchesPerEpoch) / rl.batchesPerStep));
+  }
+
+  private freshStats(): AugmentEnvState["stats"] {
+    const n = this.spec?.rl.ops.length ?? 0;
+    return {
+      lastLoss: 0, lossEma: 0, lastMetric: 0, lastTrend: 0, twinMetric: 0,
+      prevOps: [0], prevMagnitude: 0, opReward: new Array(n).fill(0), opTried: new Array(n).fill(0),
+    };
+  }
+
+  /** Start a new episode: fresh model weights and streams from `seed`. Returns the first observation. */
+  reset(seed: number | string): Float32Array {
+    this.model?.dispose();
+    this.twin?.dispose();
+    this.seed = String(seed);
+    const root = new Rng(seed);
+    this.model = new SASRec(this.spec.model, this.split.dataset.numItems, root.child("model"));
+    // The twin starts from the same weights and sees the same batches, without augmentation.
+    this.twin = this.spec.rl.reward.kind === "twin" ? new SASRec(this.spec.model, this.split.dataset.numItems, root.child("model")) : undefined;
+    this.batchRng = root.child("batches");
+    this.augmentRng = root.child("augment");
+    this.rewardUsers = this.drawRewardUsers(root.child("reward-users"));
+    this.epoch = 0;
+    this.cursor = 0;
+    this.epochBatches = [];
+    this.stepCount = 0;
+    this.stats = this.freshStats();
+    this.stats.lastMetric = this.metric(this.model);
+    this.stats.twinMetric = this.twin ? this.stats.lastMetric : 0;
+    this.goodModel = this.model.getState();
+    return this.observe();
+  }
+
+  private drawRewardUsers(rng: Rng): Int32Array {
+    const n = this.split.train.length;
+    const k = Math.min(this.spec.rl.reward.validUsers, n);
+    const all = Int32Array.from({ length: n }, (_, i) => i);
+    rng.shuffle(all);
+    return all.slice(0, k).sort();
+  }
+
+  private metric(model: SASRec): number {
+    return evaluate(model, this.split, "valid", { users: this.rewardUsers, metrics: [this.spec.rl.reward.metric] }).metrics[this.spec.rl.reward.metric]!;
+  }
+
+  private nextBatch(): TrainBatch {
+    if (this.cursor >= this.epochBatches.length) {
+      this.epochRngState = this.batchRng.state();
+      this.epochBatches = bucketedTrainBatches(this.split, {
+        batchSize: this.spec.training.batchSize, maxLen: this.spec.model.maxLen, rng: this.batchRng, withTimes: true,
+      });
+      this.epoch++;
+      this.cursor = 0;
+    }
+    return this.epochBatches[this.cursor++]!;
+  }
+
+  /** The sub-policy an action stands for (identity slots dropped). */
+  subPolicy(action: EnvAction): SubPolicyStep[] {
+    const { ops, slots } = this.actionSpace;
+    if (action.ops.length !== slots || action.magnitudes.length !== slots) {
+      throw new Error(`AugmentEnv.step: action must have ${slots} op(s) and magnitude(s); got ops=${JSON.stringify(action.ops)} magnitudes=${JSON.stringify(action.magnitudes)}`);
+    }
+    const policy: SubPolicyStep[] = [];
+    action.ops.forEach((o, i) => {
+      if (!Number.isInteger(o) || o < 0 || o >= ops.length) {
+        throw new Error(`AugmentEnv.step: \`action.ops[${i}]\` must index the ${ops.length} ops (0..${ops.length - 1}); got ${o}`);
+      }
+      const m = action.magnitudes[i]!;
+      if (!(m >= 0 && m <= 1)) throw new Error(`AugmentEnv.step: \`action.magnitudes[${i}]\` must be in [0, 1]; got ${m}`);
+      if (o !== 0 && m > 0) policy.push({ op: ops[o]!, probability: 1, magnitude: m });
+    });
+    return policy;
+  }
+
+  private augment(batch: TrainBatch, policy: SubPolicyStep[]): TrainBatch {
+    return policy.length ? applySubPolicy(batch, policy, this.ops, this.augmentRng, this.spec.rl.applyMode) : batch;
+  }
+
+  /** Apply the action to the next batches, train, and pay the reward. */
+  async step(action: EnvAction): Promise<StepResult<StepInfo>> {
+    const model = this.model;
+    if (!model) throw new Error("AugmentEnv.step: call reset(seed) before step()");
+    if (this.stepCount >= this.maxSteps) throw new Error(`AugmentEnv.step: the episode ended after ${this.maxSteps} steps; call reset(seed)`);
+    const rl = this.spec.rl;
+    const policy = this.subPolicy(action);
+    let lossSum = 0;
+    for (let k = 0; k < rl.batchesPerStep; k++) {
+      const batch = this.nextBatch();
+      if (rl.mode === "contrastive") {
+        const views: [TrainBatch, TrainBatch] = [this.augment(batch, policy), this.augment(batch, policy)];
+        lossSum += contrastiveStep(model, batch, views, rl.contrastiveWeight);
+      } else {
+        lossSum += model.trainStep(this.augment(batch, policy));
+      }
+      this.twin?.trainStep(batch);
+    }
+    this.stepCount++;
+    const loss = lossSum / rl.batchesPerStep;
+    const last = this.stepCount >= this.maxSteps;
+    const info: StepInfo = {
+      trainLoss: loss, ops: policy.map((p) => p.op), magnitudes: policy.map((p) => p.magnitude),
+      epoch: this.epoch, batchesDone: (this.epoch - 1) * this.batchesPerEpoch + this.cursor,
+    };
+    let reward = 0;
+    const evalNow = last || this.stepCount % rl.reward.evalEvery === 0;
+    if (Number.isFinite(loss) && evalNow) {
+      const m = this.metric(model);
+      info.valid = { [rl.reward.metric]: m };
+      if (Number.isFinite(m)) {
+        const scale = rl.reward.scale;
+        if (rl.reward.kind === "delta") reward = scale * (m - this.stats.lastMetric);
+        else if (rl.reward.kind === "twin") {
+          const t = this.metric(this.twin!);
+          reward = scale * (m - t - (this.stats.lastMetric - this.stats.twinMetric));
+          this.stats.twinMetric = t;
+        } else if (last) reward = scale * m;
+        this.stats.lastTrend = scale * (m - this.stats.lastMetric);
+        this.stats.lastMetric = m;
+        this.goodModel = model.getState();
+      } else reward = NaN;
+    }
+    if (!Number.isFinite(loss) || !Number.isFinite(reward)) {
+      // Undo the poisoned update so the episode can go on, and make the action look bad.
+      model.setState(this.goodModel!);
+      info.event = "nan-rollback";
+      reward = NAN_PENALTY;
+    } else {
+      this.stats.lastLoss = loss;
+      this.stats.lossEma = this.stepCount === 1 ? loss : (1 - LOSS_EMA) * this.stats.lossEma + LOSS_EMA * loss;
+    }
+    const op0 = action.ops[0]!;
+    if (evalNow || info.event) {
+      const s = this.stats;
+      s.opReward[op0] = s.opTried[op0] ? (1 - OP_REWARD_EMA) * s.opReward[op0]! + OP_REWARD_EMA * reward : reward;
+      s.opTried[op0] = 1;
+    }
+    this.stats.prevOps = [...action.ops];
+    this.stats.prevMagnitude = op0 === 0 ? 0 : action.magnitudes[0]!;
+    return { observation: this.observe(), reward, terminated: false, truncated: last, info };
+  }
+
+  /** The current observation (e.g. after `setState`). */
+  getObservation(): Float32Array {
+    return this.observe();
+  }
+
+  private observe(): Float32Array {
+    const s = this.stats;
+    const n = this.actionSpace.ops.length;
+    const obs = new Float32Array(this.observationDim);
+    obs[0] = this.stepCount / this.maxSteps;
+    obs[1] = this.epochBatches.length ? this.cursor / this.epochBatches.length : 0;
+    obs[2] = s.lastLoss;
+    obs[3] = s.lossEma;
+    obs[4] = 10 * s.lastMetric;
+    obs[5] = s.lastTrend;
+    obs[6] = s.prevMagnitude;
+    obs[7 + s.prevOps[0]!] = this.stepCount > 0 ? 1 : 0;
+    for (let i = 0; i < n; i++) obs[7 + n + i] = s.opReward[i]!;
+    return obs;
+  }
+
+  /** Full validation and test metrics of the current model (all users). */
+  finalMetrics(): { valid: Record<string, number>; test: Record<string, number> } {
+    if (!this.model) throw new Error("AugmentEnv.finalMetrics: call reset(seed) first");
+    return { valid: evaluate(this.model, this.split, "valid").metrics, test: evaluate(this.model, this.split, "test").metrics };
+  }
+
+  get steps(): number {
+    return this.stepCount;
+  }
+
+  getState(): AugmentEnvState {
+    if (!this.model) throw new Error("AugmentEnv.getState: call reset(seed) first");
+    const state: AugmentEnvState = {
+      version: ENV_VERSION, seed: this.seed, stepCount: this.stepCount, epoch: this.epoch, cursor: this.cursor,
+      epochRng: this.epochRngState ?? this.batchRng.state(), batchRng: this.batchRng.state(), augmentRng: this.augmentRng.state(),
+      model: this.model.getState(), stats: structuredClone(this.stats),
+    };
+    if (this.twin) state.twin = this.twin.getState();
+    if (this.goodModel) state.goodModel = this.goodModel;
+    return state;
+  }
+
+  /** Continue exactly from `getState()` output (after `reset(state.seed)` built the model). */
+  setState(state: AugmentEnvState): void {
+    if (state.version !== ENV_VERSION) throw new Error(`AugmentEnv.setState: state version ${state.version}, this env is v${ENV_VERSION}`);
+    this.reset(state.seed);
+    this.model!.setState(state.model);
+    if (state.twin) this.twin?.setState(state.twin);
+    this.goodModel = state.goodModel;
+    this.stepCount = state.stepCount;
+    this.epoch = state.epoch;
+    this.augmentRng = Rng.restore(state.augmentRng);
+    if (state.epoch > 0) {
+      // Regenerate the current epoch's batch order from the stream as it was before drawing it.
+      const epochRng = Rng.restore(state.epochRng);
+      this.epochRngState = epochRng.state();
+      this.epochBatches = bucketedTrainBatches(this.split, {
+        batchSize: this.spec.training.batchSize, maxLen: this.spec.model.maxLen, rng: epochRng, withTimes: true,
+      });
+    }
+    this.batchRng = Rng.restore(state.batchRng);
+    this.cursor = state.cursor;
+    this.stats = structuredClone(state.stats);
+  }
+
+  dispose(): void {
+    this.model?.dispose();
+    this.twin?.dispose();
+    this.model = this.twin = undefined;
+  }
+}
+
+type ContrastiveModel = SASRec & { trainStepContrastive?(b: TrainBatch, v: [TrainBatch, TrainBatch], w: number): number };
+
+function contrastiveStep(model: SASRec, batch: TrainBatch, views: [TrainBatch, TrainBatch], weight: number): number {
+  const m = model as ContrastiveModel;
+  if (typeof m.trainStepContrastive !== "function") throw new Error("`rl.mode: contrastive` needs SASRec.trainStepContrastive, which this build lacks; use `rl.mode: direct`");
+  return m.trainStepContrastive(batch, views, weight);
+}
