@@ -320,7 +320,7 @@ async function benchAugOps(): Promise<SectionOutput> {
       family: r.family,
       ms: round(r.ms, 3),
       target: hasTarget ? (r.ms <= 2 ? "pass" : "MISS") : "n/a",
-      ...(trainMsPerBatch ? { "% of train step": round((100 * r.ms) / trainMsPerBatch, 2) } : {}),
+      ...(trainMsPerBatch ? { "% of train step": round((100 * r.ms) / trainMsPerBatch, 3) } : {}),
     };
   });
   const misses = table.filter((r) => r.target === "MISS").map((r) => r.op);

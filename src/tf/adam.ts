@@ -70,34 +70,24 @@ export class Adam {
     const { value, grads } = tf.variableGrads(f, varList);
     this.step++;
     // Constants as the tensor version saw them: float32 scalars.
-    const f32 = Math.fround;
-    const b1 = f32(this.config.beta1);
-    const b2 = f32(this.config.beta2);
-    const ob1 = f32(1 - this.config.beta1);
-    const ob2 = f32(1 - this.config.beta2);
-    const eps = f32(this.config.epsilon);
-    const lrT = f32((this.config.learningRate * Math.sqrt(1 - this.config.beta2 ** this.step)) / (1 - this.config.beta1 ** this.step));
-    names.forEach((name, i) => {
+    const b1 = Math.fround(this.config.beta1);
+    const b2 = Math.fround(this.config.beta2);
+    const ob1 = Math.fround(1 - this.config.beta1);
+    const ob2 = Math.fround(1 - this.config.beta2);
+    const eps = Math.fround(this.config.epsilon);
+    const lrT = Math.fround((this.config.learningRate * Math.sqrt(1 - this.config.beta2 ** this.step)) / (1 - this.config.beta1 ** this.step));
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
       const gT = grads[varList[i]!.name];
-      if (!gT) return;
-      const g = gT.dataSync() as Float32Array;
-      const m = this.m.get(name)!;
-      const v = this.v.get(name)!;
+      if (!gT) continue;
       const p = this.host.get(name)!.slice();
-      for (let j = 0; j < p.length; j++) {
-        const gj = g[j]!;
-        const mj = f32(f32(m[j]! * b1) + f32(gj * ob1));
-        const vj = f32(f32(v[j]! * b2) + f32(f32(gj * gj) * ob2));
-        m[j] = mj;
-        v[j] = vj;
-        p[j] = f32(p[j]! - f32(lrT * f32(mj / f32(f32(Math.sqrt(vj)) + eps))));
-      }
+      adamUpdate(p, gT.dataSync() as Float32Array, this.m.get(name)!, this.v.get(name)!, b1, b2, ob1, ob2, eps, lrT);
       this.host.set(name, p);
       // The device gets its own copy: the cpu backend would otherwise alias our array.
       const t = tf.tensor(p.slice(), varList[i]!.shape);
       varList[i]!.assign(t);
       t.dispose();
-    });
+    }
     const loss = value.dataSync()[0]!;
     value.dispose();
     for (const g of Object.values(grads)) g.dispose();
@@ -127,5 +117,25 @@ export class Adam {
     this.m.clear();
     this.v.clear();
     this.host.clear();
+  }
+}
+
+/**
+ * In-place Adam update of p, m, v from gradient g, every intermediate rounded to float32 in the
+ * order the tensor kernels used: m·β1 + g·(1-β1); v·β2 + g²·(1-β2); p - lr·(m / (√v + ε)).
+ * `Math.fround` is called directly (not through an alias) so V8 compiles it to float32 ops.
+ */
+function adamUpdate(
+  p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array,
+  b1: number, b2: number, ob1: number, ob2: number, eps: number, lr: number,
+): void {
+  const n = p.length;
+  for (let j = 0; j < n; j++) {
+    const gj = g[j]!;
+    const mj = Math.fround(Math.fround(m[j]! * b1) + Math.fround(gj * ob1));
+    const vj = Math.fround(Math.fround(v[j]! * b2) + Math.fround(Math.fround(gj * gj) * ob2));
+    m[j] = mj;
+    v[j] = vj;
+    p[j] = Math.fround(p[j]! - Math.fround(lr * Math.fround(mj / Math.fround(Math.fround(Math.sqrt(vj)) + eps))));
   }
 }

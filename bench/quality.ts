@@ -1,0 +1,146 @@
+/**
+ * Does a learned augmentation policy beat the baselines on Beauty, and what does it cost?
+ *
+ *   npm run bench:quality -- [--env envs/beauty-sasrec.json] [--seeds 1,2,3]
+ *       [--agents none,random,trivial,fixed-best,bandit,reinforce,ppo,transfer]
+ *       [--budget-epochs 5] [--workers 2] [--grid crop:0.2,mask:0.2,substitute:0.2,insert:0.2]
+ *       [--grid-seed 100] [--transfer-seed 4] [--out bench/results/quality-cells]
+ *
+ * Every (agent, seed) cell is one `rl-train run` episode at the same training budget, run in its
+ * own process (the wasm backend uses one core per process), up to `--workers` at once. A cell
+ * that already has a result file is skipped, so an interrupted benchmark resumes where it was.
+ * - fixed-best: every grid candidate is run once at `--grid-seed` (not an evaluation seed) and
+ *   the best *validation* NDCG@10 picks the (op, magnitude) used for the evaluation seeds.
+ * - transfer: the schedule exported from the learned run (reinforce/ppo) with the best
+ *   validation NDCG@10, replayed on a fresh run with `--transfer-seed`.
+ * Output: bench/results/quality-beauty.json and .md (mean ± sd per agent).
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { mean, sampleStandardDeviation } from "simple-statistics";
+import { markdownTable, provenance, writeResult } from "./report.ts";
+
+const { values: a } = parseArgs({
+  options: {
+    env: { type: "string", default: "envs/beauty-sasrec.json" },
+    seeds: { type: "string", default: "1,2,3" },
+    agents: { type: "string", default: "none,random,trivial,fixed-best,bandit,reinforce,ppo,transfer" },
+    "budget-epochs": { type: "string", default: "5" },
+    workers: { type: "string", default: "2" },
+    grid: { type: "string", default: "crop:0.2,mask:0.2,substitute:0.2,insert:0.2" },
+    "grid-seed": { type: "string", default: "100" },
+    "transfer-seed": { type: "string", default: "4" },
+    out: { type: "string", default: "bench/results/quality-cells" },
+    name: { type: "string", default: "quality-beauty" },
+  },
+});
+const seeds = a.seeds!.split(",").map(Number);
+const agents = a.agents!.split(",");
+const budget = Number(a["budget-epochs"]);
+const outDir = a.out!;
+const specDir = path.join(outDir, "specs");
+fs.mkdirSync(specDir, { recursive: true });
+
+interface Cell { agent: string; seed: number; spec: string; key: string }
+interface CellResult { agent: string; seed: number; key: string; runDir: string; valid: Record<string, number>; test: Record<string, number>; wall_s: number; return: number; steps: number }
+
+const resultFile = (key: string) => path.join(outDir, `${key}.json`);
+const done = (key: string) => fs.existsSync(resultFile(key));
+const load = (key: string) => JSON.parse(fs.readFileSync(resultFile(key), "utf8")) as CellResult;
+
+function specFor(agent: string): string {
+  const p = `policies/${agent}.json`;
+  if (!fs.existsSync(p)) throw new Error(`no agent spec ${p}`);
+  return p;
+}
+
+/** Run one cell in a child process (own wasm backend, own core). */
+function runCell(cell: Cell): Promise<CellResult> {
+  if (done(cell.key)) return Promise.resolve(load(cell.key));
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const args = ["--import", "tsx", "bench/quality-cell.ts", JSON.stringify({ ...cell, env: a.env, budgetEpochs: budget, out: path.join(outDir, "runs") })];
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => {
+      for (const line of String(d).split("\n")) if (/episode \d+ done|Error|error/.test(line)) console.error(`[${cell.key}] ${line}`);
+    });
+    child.on("close", (code) => {
+      if (code !== 0) return reject(new Error(`cell ${cell.key} failed (exit ${code})`));
+      const r = { ...(JSON.parse(out.trim().split("\n").at(-1)!) as CellResult), wall_s: (performance.now() - t0) / 1000 };
+      fs.writeFileSync(resultFile(cell.key), JSON.stringify(r, null, 2));
+      console.error(`[quality] ${cell.key}: valid NDCG@10 ${r.valid["NDCG@10"]!.toFixed(4)} test NDCG@10 ${r.test["NDCG@10"]!.toFixed(4)} (${r.wall_s.toFixed(0)}s)`);
+      resolve(r);
+    });
+  });
+}
+
+async function runAll(cells: Cell[]): Promise<CellResult[]> {
+  const results: CellResult[] = new Array(cells.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < cells.length) {
+      const i = next++;
+      results[i] = await runCell(cells[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Number(a.workers)) }, worker));
+  return results;
+}
+
+const prov = provenance();
+const all: CellResult[] = [];
+const plain = agents.filter((x) => !["fixed-best", "transfer"].includes(x));
+const wantsFixed = agents.includes("fixed-best");
+const cells: Cell[] = [];
+for (const seed of seeds) for (const agent of plain) cells.push({ agent, seed, spec: specFor(agent), key: `${agent}-s${seed}` });
+let gridInfo: object | undefined;
+if (wantsFixed) {
+  const grid = a.grid!.split(",").map((g) => {
+    const [op, m] = g.split(":");
+    const spec = path.join(specDir, `fixed-${op}-${m}.json`);
+    fs.writeFileSync(spec, JSON.stringify({ agent: "fixed", params: { op, magnitude: Number(m) } }));
+    return { agent: "fixed", seed: Number(a["grid-seed"]), spec, key: `grid-${op}-${m}` } as Cell;
+  });
+  const gridRes = await runAll(grid);
+  const best = gridRes.reduce((x, y) => (y.valid["NDCG@10"]! > x.valid["NDCG@10"]! ? y : x));
+  const bestCell = grid[gridRes.indexOf(best)]!;
+  gridInfo = { candidates: gridRes.map((r, i) => ({ cell: grid[i]!.key, valid_ndcg10: r.valid["NDCG@10"] })), chosen: bestCell.key };
+  console.error(`[quality] fixed-best = ${bestCell.key} (validation NDCG@10 ${best.valid["NDCG@10"]!.toFixed(4)})`);
+  for (const seed of seeds) cells.push({ agent: "fixed-best", seed, spec: bestCell.spec, key: `fixed-best-s${seed}` });
+}
+all.push(...(await runAll(cells)));
+let transferInfo: object | undefined;
+if (agents.includes("transfer")) {
+  const learned = all.filter((r) => r.agent === "reinforce" || r.agent === "ppo");
+  if (learned.length === 0) console.error("[quality] transfer skipped: no reinforce/ppo cells");
+  else {
+    const best = learned.reduce((x, y) => (y.valid["NDCG@10"]! > x.valid["NDCG@10"]! ? y : x));
+    const spec = path.join(specDir, "transfer.json");
+    const { exportPolicy } = await import("../src/cli/analysis.ts");
+    exportPolicy({ run: best.runDir, out: spec, phases: 4 });
+    transferInfo = { from: best.key, schedule: spec };
+    all.push(await runCell({ agent: "transfer", seed: Number(a["transfer-seed"]), spec, key: `transfer-s${a["transfer-seed"]}` }));
+  }
+}
+
+const byAgent = new Map<string, CellResult[]>();
+for (const r of all) byAgent.set(r.agent, [...(byAgent.get(r.agent) ?? []), r]);
+const ms = (xs: number[]) => (xs.length > 1 ? `${mean(xs).toFixed(4)} ± ${sampleStandardDeviation(xs).toFixed(4)}` : xs[0]!.toFixed(4));
+const table = [...byAgent].map(([agent, rs]) => ({
+  agent, seeds: rs.map((r) => r.seed).join(","),
+  "test NDCG@10": ms(rs.map((r) => r.test["NDCG@10"]!)), "test HR@10": ms(rs.map((r) => r.test["HR@10"]!)),
+  "valid NDCG@10": ms(rs.map((r) => r.valid["NDCG@10"]!)), "wall s": mean(rs.map((r) => r.wall_s)).toFixed(0),
+}));
+const protocol = { dataset: "beauty", split: "leave-one-out", ranking: "full, history excluded", users: 22363, selection: "model at the end of the budget (no early stopping)" };
+const json = {
+  protocol, budget: { epochs_per_run: budget, episodes_per_run: 1, env: a.env }, machine: prov.machine, commit: prov.commit, command: prov.command, date: prov.date,
+  fixed_best: gridInfo, transfer: transferInfo,
+  results: all.map((r) => ({ agent: r.agent, seed: r.seed, valid: { "NDCG@10": r.valid["NDCG@10"], "HR@10": r.valid["HR@10"] }, test: { "NDCG@10": r.test["NDCG@10"], "HR@10": r.test["HR@10"] }, wall_s: r.wall_s, return: r.return, run: r.runDir })),
+};
+const md = [`# Augmentation policies on Beauty (${budget} epochs per run)`, "", `Protocol: ${Object.values(protocol).join("; ")}. Commit ${prov.commit}, ${prov.machine}.`, `Command: \`${prov.command}\``, "", markdownTable(table)].join("\n");
+writeResult(a.name!, json, md);
+console.log(md);

@@ -1,0 +1,127 @@
+/** Env spec files: the shipped specs load; every kind of mistake names the file, the key path and the value. */
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadEnvSpec, loadSpecData, RL_DEFAULTS } from "../src/env/spec.ts";
+import { SASREC_DEFAULTS } from "../src/models/sasrec.ts";
+import { TRAINER_DEFAULTS } from "../src/models/trainer.ts";
+
+/** Repo root, so the test does not depend on the folder it is started from. */
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "augrl-spec-"));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+let counter = 0;
+
+/** Write `spec` (an object, or raw text) to a fresh file under a temp folder; returns its path. */
+function specFile(spec: unknown): string {
+  const file = path.join(tmp, `spec-${++counter}.json`);
+  fs.writeFileSync(file, typeof spec === "string" ? spec : JSON.stringify(spec));
+  return file;
+}
+
+const minimal = { name: "tiny", dataset: { path: "data/tiny" } };
+
+/** Assert that loading `spec` throws a message naming the file and each `key path` (with its received value). */
+function rejects(spec: unknown, ...expected: Array<string | RegExp>): string {
+  const file = specFile(spec);
+  let message = "";
+  assert.throws(() => loadEnvSpec(file), (e: Error) => ((message = e.message), true));
+  assert.ok(message.startsWith(`${file}: `), `names the file: ${message}`);
+  for (const x of expected) {
+    if (typeof x === "string") assert.ok(message.includes(x), `expected ${JSON.stringify(x)} in:\n${message}`);
+    else assert.match(message, x);
+  }
+  return message;
+}
+
+test("the shipped Beauty specs load and resolve their data next to the spec", () => {
+  const full = loadEnvSpec(path.join(root, "envs/beauty-sasrec.json"));
+  assert.equal(full.name, "beauty-sasrec");
+  assert.equal(full.dataset.name, "beauty");
+  assert.equal(full.dataset.path, path.join(root, "envs/data/beauty"));
+  assert.equal(full.source, path.join(root, "envs/beauty-sasrec.json"));
+  assert.deepEqual(
+    [full.model.hiddenSize, full.model.numBlocks, full.model.maxLen, full.model.dropout, full.training.batchSize],
+    [64, 2, 50, 0.5, 256],
+  );
+  assert.equal(full.rl.ops[0], "identity");
+
+  const small = loadEnvSpec(path.join(root, "envs/beauty-1k-sasrec.json"));
+  assert.equal(small.name, "beauty-1k-sasrec");
+  assert.equal(small.model.lengthBucketing, SASREC_DEFAULTS.lengthBucketing, "keys left out take the defaults");
+  assert.equal(small.rl.reward.validUsers, 300);
+  assert.equal(small.rl.reward.kind, "delta");
+  const { dataset, split } = loadSpecData(small);
+  assert.equal(dataset.name, "beauty-1k");
+  assert.equal(split.train.length, 1000);
+  assert.ok(dataset.numItems > 1000);
+  assert.equal(split.excludedUsers ?? 0, 0);
+});
+
+test("the full Beauty spec's data has the published size (22,363 users, 12,101 items)", () => {
+  const { dataset, split } = loadSpecData(loadEnvSpec(path.join(root, "envs/beauty-sasrec.json")));
+  assert.equal(split.train.length, 22363);
+  assert.equal(dataset.numItems, 12101);
+});
+
+test("a minimal spec gets every default, with dataset paths relative to the spec file", () => {
+  const file = specFile({ ...minimal, dataset: { path: "data/tiny", titles: "t.tsv", attributes: "../a.json" } });
+  const s = loadEnvSpec(file);
+  assert.deepEqual(s.model, SASREC_DEFAULTS);
+  assert.deepEqual(s.training, TRAINER_DEFAULTS);
+  assert.deepEqual(s.rl, RL_DEFAULTS);
+  assert.equal(s.dataset.path, path.join(tmp, "data/tiny"));
+  assert.equal(s.dataset.titles, path.join(tmp, "t.tsv"));
+  assert.equal(s.dataset.attributes, path.join(path.dirname(tmp), "a.json"));
+  // A partial reward keeps the defaults of the keys it leaves out.
+  const r = loadEnvSpec(specFile({ ...minimal, rl: { reward: { metric: "HR@10" } } })).rl.reward;
+  assert.deepEqual(r, { ...RL_DEFAULTS.reward, metric: "HR@10" });
+});
+
+test("an unknown key is named with its full path, at any depth", () => {
+  rejects({ ...minimal, extra: 1 }, "`extra`: unknown key");
+  rejects({ ...minimal, model: { hiddenSiz: 64 } }, "`model.hiddenSiz`: unknown key");
+  rejects({ ...minimal, rl: { reward: { scal: 10 } } }, "`rl.reward.scal`: unknown key");
+  rejects({ ...minimal, dataset: { path: "x", format: "csv" } }, "`dataset.format`: unknown key");
+});
+
+test("a value of the wrong type is named with its key path and the value received", () => {
+  rejects({ ...minimal, training: { epochs: "ten" } }, "`training.epochs`", 'got "ten"');
+  rejects({ ...minimal, model: { lengthBucketing: "yes" } }, "`model.lengthBucketing`", 'got "yes"');
+  rejects({ ...minimal, model: { loss: "mse" } }, "`model.loss`", 'got "mse"');
+  rejects({ ...minimal, dataset: { path: 3 } }, "`dataset.path`", "got 3");
+  rejects({ name: "no-data" }, "`dataset`", "got nothing");
+});
+
+test("an out-of-range value is named with its key path and the value received", () => {
+  rejects({ ...minimal, model: { dropout: 1.5 } }, "`model.dropout`", "got 1.5");
+  rejects({ ...minimal, model: { maxLen: 1000 } }, "`model.maxLen`", "got 1000");
+  rejects({ ...minimal, training: { batchSize: 0 } }, "`training.batchSize`", "got 0");
+  rejects({ ...minimal, training: { epochs: 2.5 } }, "`training.epochs`", "got 2.5");
+  rejects({ ...minimal, rl: { magnitudeBins: [0.1, 1.5] } }, "`rl.magnitudeBins.1`", "got 1.5");
+  rejects({ ...minimal, rl: { reward: { scale: -1 } } }, "`rl.reward.scale`", "got -1");
+});
+
+test("every problem in a file is reported at once, one line each", () => {
+  const m = rejects(
+    { ...minimal, model: { hiddenSiz: 3, dropout: 1.5 }, training: { epochs: "ten" } },
+    "`model.hiddenSiz`",
+    "`model.dropout`",
+    "`training.epochs`",
+  );
+  assert.equal(m.split("\n").length, 4);
+});
+
+test("constraints between keys name the key to change", () => {
+  rejects({ ...minimal, model: { hiddenSize: 64, numHeads: 3 } }, "`model.numHeads`", "got 3");
+  rejects({ ...minimal, rl: { ops: ["crop", "identity"] } }, "`rl.ops`", "identity", '"crop"');
+});
+
+test("a missing file or invalid JSON names the file", () => {
+  const missing = path.join(tmp, "nope.json");
+  assert.throws(() => loadEnvSpec(missing), (e: Error) => e.message.startsWith(`${missing}: cannot read`) && e.message.includes("envs/beauty-sasrec.json"));
+  rejects("{ name: tiny", "not valid JSON");
+});

@@ -1,0 +1,149 @@
+import { strict as assert } from "node:assert";
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { before, describe, it } from "node:test";
+import { AugmentEnv, loadEnvSpec, loadSpecData } from "../src/env/index.ts";
+import { runExperiment, resumeExperiment } from "../src/cli/experiment.ts";
+import { compareRuns, exportPolicy } from "../src/cli/analysis.ts";
+import { readArrowStream } from "../src/record/recorder.ts";
+import type { StepRow } from "../src/record/schema.ts";
+import { selectBackend } from "../src/tf/backend.ts";
+
+const SPEC = "test/fixtures/env/tiny.json";
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "augrl-env-"));
+
+/** Step rows without the wall-clock column (the only one allowed to differ between runs). */
+function stepsOf(runDir: string) {
+  return readArrowStream<StepRow>(path.join(runDir, "steps.arrows")).rows.map((r) => {
+    const { wall_ms: _w, ...rest } = r;
+    return { ...rest, observation: Array.from(r.observation), ops: [...r.ops], magnitudes: [...r.magnitudes] };
+  });
+}
+
+before(async () => {
+  await selectBackend("cpu", null);
+});
+
+describe("AugmentEnv contract", () => {
+  const spec = loadEnvSpec(SPEC);
+  const { split } = loadSpecData(spec);
+
+  it("needs reset before step, validates actions, and ends truncated at the budget", async () => {
+    const env = new AugmentEnv(spec, split);
+    await assert.rejects(env.step({ ops: [0], magnitudes: [0] }), /call reset\(seed\) before step\(\)/);
+    const obs = env.reset(1);
+    assert.equal(obs.length, env.observationDim);
+    assert.equal(obs[0], 0);
+    await assert.rejects(env.step({ ops: [9], magnitudes: [0.2] }), /action\.ops\[0\]/);
+    await assert.rejects(env.step({ ops: [1], magnitudes: [1.5] }), /action\.magnitudes\[0\]/);
+    let res;
+    let n = 0;
+    do {
+      res = await env.step({ ops: [n % 5], magnitudes: [0.2] });
+      n++;
+      assert.equal(res.terminated, false);
+      assert.ok(Number.isFinite(res.reward));
+      assert.ok(res.observation[0]! > 0 && res.observation[0]! <= 1);
+      if (n % spec.rl.reward.evalEvery === 0) assert.ok(res.info.valid, "evaluated every evalEvery steps");
+      else if (!res.truncated) assert.equal(res.reward, 0, "delta reward is paid only at evaluated steps");
+    } while (!res.truncated);
+    assert.equal(n, env.maxSteps);
+    await assert.rejects(env.step({ ops: [0], magnitudes: [0] }), /episode ended/);
+    env.dispose();
+  });
+
+  it("rolls back a non-finite loss, pays -1 and records the event", async () => {
+    const env = new AugmentEnv(spec, split);
+    env.reset(3);
+    await env.step({ ops: [1], magnitudes: [0.2] });
+    await env.step({ ops: [1], magnitudes: [0.2] }); // evaluated: the good state is taken here
+    const model = (env as unknown as { model: { trainStep: (b: unknown) => number; getState(): { weights: Record<string, { data: Float32Array }> } } }).model;
+    const good = model.getState();
+    const real = model.trainStep.bind(model);
+    model.trainStep = (b) => {
+      real(b);
+      return NaN;
+    };
+    const res = await env.step({ ops: [2], magnitudes: [0.5] });
+    assert.equal(res.info.event, "nan-rollback");
+    assert.equal(res.reward, -1);
+    const after = model.getState();
+    for (const k of Object.keys(good.weights)) assert.deepEqual(after.weights[k]!.data, good.weights[k]!.data, `weight ${k} restored`);
+    env.dispose();
+  });
+
+  it("same seed, same actions → identical observations and rewards", async () => {
+    const play = async () => {
+      const env = new AugmentEnv(spec, split);
+      const out: number[][] = [Array.from(env.reset("s"))];
+      for (let i = 0; i < 4; i++) {
+        const r = await env.step({ ops: [(i * 3) % 5], magnitudes: [0.5] });
+        out.push([...Array.from(r.observation), r.reward]);
+      }
+      env.dispose();
+      return out;
+    };
+    assert.deepEqual(await play(), await play());
+  });
+});
+
+describe("rl-train run: logs, reproducibility, resume, export", () => {
+  it("two runs with the same seed write identical steps.arrows (wall clock aside)", async () => {
+    const a = tmp();
+    const b = tmp();
+    const opts = { env: SPEC, agent: "policies/ppo.json", episodes: 1, seed: 5, backend: "cpu" as const, runId: "same", log: null };
+    await runExperiment({ ...opts, out: a });
+    await runExperiment({ ...opts, out: b });
+    const sa = stepsOf(path.join(a, "same"));
+    assert.ok(sa.length > 0);
+    assert.deepEqual(sa, stepsOf(path.join(b, "same")));
+  });
+
+  it("SIGKILL between checkpoints, then resume, equals an uninterrupted run", async () => {
+    const out = tmp();
+    const full = await runExperiment({
+      env: SPEC, agent: "policies/reinforce.json", episodes: 2, seed: 7, out, runId: "full", backend: "cpu", checkpointEvery: 2, log: null,
+    });
+    const child = spawnSync(process.execPath, ["--import", "tsx", "test/fixtures/env/run-child.ts", out, "killed", "3"], { encoding: "utf8" });
+    assert.equal(child.signal, "SIGKILL", `child should have been killed; stderr: ${child.stderr}`);
+    const killedDir = path.join(out, "killed");
+    assert.ok(fs.existsSync(path.join(killedDir, "checkpoints/latest.json")));
+    assert.ok(stepsOf(killedDir).length < stepsOf(full.runDir).length, "the crash lost the tail of the run");
+    await resumeExperiment(killedDir, { log: null });
+    const fullSteps = stepsOf(full.runDir).map((r) => ({ ...r, run_id: "" }));
+    const resumedSteps = stepsOf(killedDir).map((r) => ({ ...r, run_id: "" }));
+    assert.deepEqual(resumedSteps, fullSteps);
+    const eps = (d: string) => readArrowStream<Record<string, unknown>>(path.join(d, "episodes.arrows")).rows.map((r) => ({ ...r, run_id: "", duration_s: 0 }));
+    assert.deepEqual(eps(killedDir), eps(full.runDir));
+  });
+
+  it("export-policy writes a schedule that replays as an agent; compare reads the runs", async () => {
+    const out = tmp();
+    const r = await runExperiment({ env: SPEC, agent: "policies/trivial.json", episodes: 1, seed: 2, out, runId: "src", backend: "cpu", log: null });
+    const file = path.join(out, "learned.json");
+    const e = exportPolicy({ run: r.runDir, out: file, phases: 2 });
+    assert.equal(e.schedule.phases.length, 2);
+    const replay = await runExperiment({ env: SPEC, agent: file, episodes: 1, seed: 3, out, runId: "replay", backend: "cpu", log: null });
+    const used = new Set(stepsOf(replay.runDir).map((s) => s.ops[0] ?? "identity"));
+    const exported = new Set(e.schedule.phases.flatMap((p) => p.ops.map((o) => o.op)));
+    for (const op of used) assert.ok(exported.has(op), `replayed op ${op} comes from the schedule`);
+    const rows = compareRuns([r.runDir, replay.runDir]);
+    assert.deepEqual(rows.map((x) => x.agent), ["trivial", "schedule"]);
+    assert.ok(rows.every((x) => x.testNdcg10 >= 0 && x.testNdcg10 <= 1));
+  });
+
+  it("the CLI prints a clear one-line error for a bad spec", () => {
+    const bad = path.join(tmp(), "bad.json");
+    fs.writeFileSync(bad, JSON.stringify({ name: "x", dataset: { path: "." }, rl: { slots: 0 } }));
+    let stderr = "";
+    try {
+      execFileSync(process.execPath, ["bin/rl-train.js", "run", "--env", bad, "--backend", "cpu"], { encoding: "utf8", stdio: "pipe" });
+    } catch (err) {
+      stderr = (err as { stderr: string }).stderr;
+    }
+    assert.match(stderr, /bad\.json: invalid env spec/);
+    assert.match(stderr, /`rl\.slots`/);
+  });
+});

@@ -1,0 +1,57 @@
+// The monitor page during a real (tiny) `rl-train run`: the run loop feeds the server as a hook.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { it } from "node:test";
+import { chromium } from "playwright-core";
+import { runExperiment } from "../src/cli/experiment.ts";
+import { MonitorServer } from "../src/monitor/server.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+
+it("shows a live tiny run in headless Chromium and saves a screenshot", async (t) => {
+  if (!fs.existsSync(CHROMIUM)) {
+    t.skip(`${CHROMIUM} missing: install Debian's chromium to run the browser test`);
+    return;
+  }
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  const server = await MonitorServer.start({ port: 0, heartbeatMs: 200 });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  try {
+    await page.goto(server.url);
+    const state = () => page.evaluate(() => (window as unknown as { __augrlMonitor: any }).__augrlMonitor);
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "augrl-mon-"));
+    const run = await runExperiment({
+      env: "test/fixtures/env/tiny.json", agent: "policies/bandit.json", episodes: 2, seed: 11, out, runId: "live",
+      backend: "cpu", log: null, hooks: [server],
+    });
+    const steps = run.episodes.reduce((n, e) => n + e.steps, 0);
+    let s: any;
+    for (let i = 0; i < 500; i++) {
+      s = await state();
+      if (s.ended && s.charts.loss === steps) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(s.steps, steps, "every step of the run reached the page");
+    assert.equal(s.episodes, 2);
+    assert.equal(s.charts.loss, steps, "loss curve has one point per step");
+    assert.ok(s.charts.reward > 0, "reward curve received data");
+    assert.ok(s.charts.ndcg > 0, "validation NDCG@10 curve received data");
+    assert.ok(s.charts.heatmapCells > 0, "op heatmap painted");
+    assert.equal(s.charts.tableRows, 2);
+    assert.deepEqual(errors, []);
+    const dir = new URL("./artifacts/", import.meta.url);
+    fs.mkdirSync(dir, { recursive: true });
+    await page.screenshot({ path: new URL("monitor-live-run.png", dir).pathname, fullPage: true });
+  } finally {
+    await page.close();
+    await browser.close();
+    await server.close();
+  }
+});
