@@ -23,7 +23,7 @@ function stepsOf(runDir: string) {
 }
 
 before(async () => {
-  await selectBackend("cpu", null);
+  await selectBackend("wasm", null);
 });
 
 describe("AugmentEnv contract", () => {
@@ -93,7 +93,7 @@ describe("rl-train run: logs, reproducibility, resume, export", () => {
   it("two runs with the same seed write identical steps.arrows (wall clock aside)", async () => {
     const a = tmp();
     const b = tmp();
-    const opts = { env: SPEC, agent: "policies/ppo.json", episodes: 1, seed: 5, backend: "cpu" as const, runId: "same", log: null };
+    const opts = { env: SPEC, agent: "policies/ppo.json", episodes: 1, seed: 5, backend: "wasm" as const, runId: "same", log: null };
     await runExperiment({ ...opts, out: a });
     await runExperiment({ ...opts, out: b });
     const sa = stepsOf(path.join(a, "same"));
@@ -104,7 +104,7 @@ describe("rl-train run: logs, reproducibility, resume, export", () => {
   it("SIGKILL between checkpoints, then resume, equals an uninterrupted run", async () => {
     const out = tmp();
     const full = await runExperiment({
-      env: SPEC, agent: "policies/reinforce.json", episodes: 2, seed: 7, out, runId: "full", backend: "cpu", checkpointEvery: 2, log: null,
+      env: SPEC, agent: "policies/reinforce.json", episodes: 2, seed: 7, out, runId: "full", backend: "wasm", checkpointEvery: 2, log: null,
     });
     const child = spawnSync(process.execPath, ["--import", "tsx", "test/fixtures/env/run-child.ts", out, "killed", "3"], { encoding: "utf8" });
     assert.equal(child.signal, "SIGKILL", `child should have been killed; stderr: ${child.stderr}`);
@@ -121,11 +121,11 @@ describe("rl-train run: logs, reproducibility, resume, export", () => {
 
   it("export-policy writes a schedule that replays as an agent; compare reads the runs", async () => {
     const out = tmp();
-    const r = await runExperiment({ env: SPEC, agent: "policies/trivial.json", episodes: 1, seed: 2, out, runId: "src", backend: "cpu", log: null });
+    const r = await runExperiment({ env: SPEC, agent: "policies/trivial.json", episodes: 1, seed: 2, out, runId: "src", backend: "wasm", log: null });
     const file = path.join(out, "learned.json");
     const e = exportPolicy({ run: r.runDir, out: file, phases: 2 });
     assert.equal(e.schedule.phases.length, 2);
-    const replay = await runExperiment({ env: SPEC, agent: file, episodes: 1, seed: 3, out, runId: "replay", backend: "cpu", log: null });
+    const replay = await runExperiment({ env: SPEC, agent: file, episodes: 1, seed: 3, out, runId: "replay", backend: "wasm", log: null });
     const used = new Set(stepsOf(replay.runDir).map((s) => s.ops[0] ?? "identity"));
     const exported = new Set(e.schedule.phases.flatMap((p) => p.ops.map((o) => o.op)));
     for (const op of used) assert.ok(exported.has(op), `replayed op ${op} comes from the schedule`);
@@ -139,7 +139,7 @@ describe("rl-train run: logs, reproducibility, resume, export", () => {
     fs.writeFileSync(bad, JSON.stringify({ name: "x", dataset: { path: "." }, rl: { slots: 0 } }));
     let stderr = "";
     try {
-      execFileSync(process.execPath, ["bin/rl-train.js", "run", "--env", bad, "--backend", "cpu"], { encoding: "utf8", stdio: "pipe" });
+      execFileSync(process.execPath, ["bin/rl-train.js", "run", "--env", bad, "--backend", "wasm"], { encoding: "utf8", stdio: "pipe" });
     } catch (err) {
       stderr = (err as { stderr: string }).stderr;
     }

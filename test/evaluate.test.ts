@@ -111,3 +111,16 @@ test("chunkSize bounds each scoring call and does not change the results", () =>
     assert.ok(scorer.calls.every((c) => c.length <= chunkSize));
   }
 });
+
+test(
+  "a collapsed model (all scores equal) or a diverged one (NaN scores) does not score perfectly",
+  () => {
+    const width = V + 2;
+    const constant: NextItemScorer = { scoreNext: (h) => new Float32Array(h.length * width) };
+    const diverged: NextItemScorer = { scoreNext: (h) => new Float32Array(h.length * width).fill(Number.NaN) };
+    for (const [name, scorer] of [["constant", constant], ["NaN", diverged]] as const) {
+      const r = evaluate(scorer, split, "valid");
+      assert.ok(r.metrics["NDCG@10"]! < 1, `${name} scorer: NDCG@10 ${r.metrics["NDCG@10"]}, ranks ${[...r.ranks]}`);
+    }
+  },
+);

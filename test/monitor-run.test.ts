@@ -29,7 +29,7 @@ it("shows a live tiny run in headless Chromium and saves a screenshot", async (t
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "augrl-mon-"));
     const run = await runExperiment({
       env: "test/fixtures/env/tiny.json", agent: "policies/bandit.json", episodes: 2, seed: 11, out, runId: "live",
-      backend: "cpu", log: null, hooks: [server],
+      backend: "wasm", log: null, hooks: [server],
     });
     const steps = run.episodes.reduce((n, e) => n + e.steps, 0);
     let s: any;

@@ -38,11 +38,11 @@ function batchOf(seqs: number[][], extra: Partial<TrainBatch> = {}): TrainBatch 
   return { users: Int32Array.from(seqs.keys()), seqs: seqs.map((s) => Int32Array.from(s)), numItems: V, ...extra };
 }
 
-/** 0-based rank of `item` in score row `row` among the real items 1..V. */
+/** 0-based rank of `item` in score row `row` among the real items 1..V; ties and NaN count against it. */
 function rankOf(scores: Float32Array, row: number, item: number): number {
   const w = V + 2;
   let rank = 0;
-  for (let j = 1; j <= V; j++) if (scores[row * w + j]! > scores[row * w + item]!) rank++;
+  for (let j = 1; j <= V; j++) if (j !== item && !(scores[row * w + j]! < scores[row * w + item]!)) rank++;
   return rank;
 }
 
@@ -76,7 +76,9 @@ const softplus = (x: number) => Math.log1p(Math.exp(-Math.abs(x))) + Math.max(x,
 
 test("overfits a tiny dataset: loss falls and the next item ranks at the top", () => {
   const { batch, seqs } = cycleData();
-  // Each history without its last item must put that last item first (the last training position).
+  // Each history without its last item must rank that item at the top. Only the last position is
+  // checked: positions count from the end of a sequence, so a shorter prefix would place its items
+  // at positions the model never saw them at.
   const histories = seqs.map((s) => s.subarray(0, s.length - 1));
   const targets = seqs.map((s) => s[s.length - 1]!);
   for (const loss of ["ce", "bce"] as const) {

@@ -13,13 +13,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Rng } from "../core/rng.ts";
 import { parseWithArrays, stringifyWithArrays } from "../core/serialize.ts";
-import { createAgent, loadAgentSpec, resolveAgentSpec, type Agent, type AgentState, type ResolvedAgentSpec } from "../agents/index.ts";
-import { AugmentEnv, loadEnvSpec, loadSpecData, type AugmentEnvState, type ResolvedEnvSpec } from "../env/index.ts";
+import { createAgent, loadAgentSpec, resolveAgentSpec, type Action, type Agent, type AgentState, type ResolvedAgentSpec } from "../agents/index.ts";
+import { AugmentEnv, loadEnvSpec, loadSpecData, type AugmentEnvState, type ResolvedEnvSpec, type StepInfo } from "../env/index.ts";
 import { HookList, type RunHook } from "../record/hooks.ts";
 import { RunRecorder } from "../record/run-recorder.ts";
 import { makeEpisodeRow, makeStepRow } from "../record/schema.ts";
 import { selectBackend, type BackendChoice, type BackendInfo } from "../tf/backend.ts";
 import { createRunDir, makeRunId, runMetadata } from "../core/run-id.ts";
+import * as os from "node:os";
+import { episodeAgentState, playRound, type PlayedEpisode } from "./parallel.ts";
 
 export interface RunOptions {
   /** Env spec file. Default envs/beauty-sasrec.json. */
@@ -37,6 +39,13 @@ export interface RunOptions {
   budgetEpochs?: number;
   /** Checkpoint every this many steps (0 = only at episode ends). Default: the spec's rl.checkpointEvery. */
   checkpointEvery?: number;
+  /**
+   * Episodes played at once from one frozen policy, the agent learning between rounds
+   * (OHL-AutoAug's parallel trajectories). Default 1: one episode at a time, online updates.
+   */
+  parallelEpisodes?: number;
+  /** Worker threads for parallel episodes (results never depend on it). Default: CPU cores. */
+  workers?: number;
   /** Serve the live monitor on this port. */
   monitor?: number;
   monitorHost?: string;
@@ -66,6 +75,7 @@ export interface RunConfig {
   env: ResolvedEnvSpec;
   agent: ResolvedAgentSpec;
   checkpointEvery: number;
+  parallelEpisodes: number;
   backend: BackendInfo;
   metadata: ReturnType<typeof runMetadata>;
 }
@@ -82,7 +92,8 @@ interface Checkpoint {
   episode: number;
   episodeReturn: number;
   episodeStartedMs: number;
-  env: AugmentEnvState;
+  /** Null at an episode boundary (the next episode starts from reset). */
+  env: AugmentEnvState | null;
   agent: AgentState;
   recorder: { steps: number; episodes: number };
   wallOffsetMs: number;
@@ -113,7 +124,8 @@ export async function runExperiment(options: Partial<RunOptions>): Promise<RunRe
   const { runId, dir: runDir } = createRunDir(o.out, o.runId ?? makeRunId(agentSpec.agent, o.seed));
   const config: RunConfig = {
     run_id: runId, seed: o.seed, episodes: o.episodes, env, agent: agentSpec,
-    checkpointEvery: o.checkpointEvery ?? env.rl.checkpointEvery, backend, metadata: runMetadata(),
+    checkpointEvery: o.checkpointEvery ?? env.rl.checkpointEvery, parallelEpisodes: Math.max(1, o.parallelEpisodes ?? 1),
+    backend, metadata: runMetadata(),
   };
   return loop(config, runDir, o, log, undefined);
 }
@@ -133,7 +145,7 @@ export async function resumeExperiment(runDir: string, options: Partial<RunOptio
   if (backend.name !== config.backend.name) log?.(`[augrl] warning: run started on ${config.backend.name}, resuming on ${backend.name}`);
   const cpFile = path.join(runDir, CHECKPOINT);
   const cp = fs.existsSync(cpFile) ? parseWithArrays<Checkpoint>(fs.readFileSync(cpFile, "utf8")) : undefined;
-  log?.(`[augrl] resuming ${config.run_id} ${cp ? `at episode ${cp.episode} step ${cp.env.stepCount}` : "from the start (no checkpoint)"}`);
+  log?.(`[augrl] resuming ${config.run_id} ${cp ? `at episode ${cp.episode} step ${cp.env?.stepCount ?? 0}` : "from the start (no checkpoint)"}`);
   return loop(config, runDir, { ...RUN_DEFAULTS, ...options, env: config.env.source, agent: "", seed: config.seed } as RunOptions, log, cp ?? null);
 }
 
@@ -166,10 +178,75 @@ async function loop(config: RunConfig, runDir: string, o: RunOptions, log: ((l: 
   if (cp) {
     agent.load(cp.agent);
     firstEpisode = cp.episode;
-    resumeEnv = cp.env;
+    resumeEnv = cp.env ?? undefined;
   }
+  const metric = config.env.rl.reward.metric;
+  /** Record one step (both paths); returns false when a hook asked to stop. */
+  const recordStep = (ep: number, step: number, obs: Float32Array, action: Action, reward: number, info: StepInfo): boolean =>
+    hooks.onStep(makeStepRow({
+      run_id: config.run_id, episode: ep, step, ops: info.ops, magnitudes: info.magnitudes,
+      reward, train_loss: info.trainLoss, observation: obs,
+      valid_ndcg10: info.valid?.["NDCG@10"] ?? null, valid_hr10: info.valid?.["HR@10"] ?? null,
+      log_prob: action.logProb ?? null, value: action.value ?? null, event: info.event ?? null,
+      wall_ms: performance.now() - t0,
+    })) !== false;
+  const recordEpisode = (ep: number, steps: number, ret: number, final: { valid: Record<string, number>; test: Record<string, number> }, duration: number): boolean => {
+    result.episodes.push({ episode: ep, return: ret, valid: final.valid, test: final.test, steps });
+    log?.(`[augrl] episode ${ep} done in ${duration.toFixed(0)}s: return ${ret.toFixed(3)}, valid NDCG@10 ${final.valid["NDCG@10"]!.toFixed(4)}, ` +
+      `test NDCG@10 ${final.test["NDCG@10"]!.toFixed(4)} HR@10 ${final.test["HR@10"]!.toFixed(4)} (full ranking, ${split.train.length} users)`);
+    return hooks.onEpisode(makeEpisodeRow({
+      run_id: config.run_id, episode: ep, agent: config.agent.agent, seed: episodeSeed(config.seed, ep), steps,
+      return: ret, valid_ndcg10: final.valid["NDCG@10"]!, valid_hr10: final.valid["HR@10"]!,
+      test_ndcg10: final.test["NDCG@10"]!, test_hr10: final.test["HR@10"]!, test_ndcg20: final.test["NDCG@20"]!, test_hr20: final.test["HR@20"]!,
+      duration_s: duration, extra: JSON.stringify({ valid: final.valid, test: final.test }),
+    })) !== false;
+  };
+  const progress = (ep: number, step: number, maxSteps: number, info: StepInfo, ret: number, mix: Map<string, number>, losses: Record<string, number>) => {
+    if (step % Math.max(1, Math.floor(maxSteps / 10)) !== 0 && step !== maxSteps) return;
+    const ops = [...mix].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${Math.round((100 * v) / step)}%`).join(", ");
+    log?.(`[augrl] ep ${ep} step ${step}/${maxSteps} loss ${info.trainLoss.toFixed(4)} return ${ret.toFixed(3)}` +
+      (info.valid ? ` valid ${metric} ${Object.values(info.valid)[0]!.toFixed(4)}` : "") + ` | ops: ${ops}` +
+      (Object.keys(losses).length ? ` | ${Object.entries(losses).slice(0, 2).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(" ")}` : ""));
+  };
+  const boundaryCheckpoint = (nextEpisode: number) => {
+    recorder.flush();
+    // At an episode boundary the next episode starts from reset: no env state is needed.
+    writeCheckpoint(runDir, {
+      version: 1, episode: nextEpisode, episodeReturn: 0, episodeStartedMs: 0, env: null,
+      agent: agent.save(), recorder: recorder.counts(), wallOffsetMs: performance.now() - t0,
+    });
+  };
+
   try {
-    for (let ep = firstEpisode; ep < config.episodes && !result.stopped; ep++) {
+    const P = config.parallelEpisodes;
+    for (let start = firstEpisode; start < config.episodes && !result.stopped; start += P) {
+      if (P > 1) {
+        // A round of P episodes from one frozen policy, played on worker threads.
+        const eps = Array.from({ length: Math.min(P, config.episodes - start) }, (_, k) => start + k);
+        const shared = agent.save();
+        const played: PlayedEpisode[] = await playRound(
+          eps.map((ep) => ({ env: config.env, agent: config.agent, agentState: episodeAgentState(shared, config.seed, ep), backend: config.backend.name, episode: ep, seed: episodeSeed(config.seed, ep) })),
+          o.workers ?? os.availableParallelism(),
+        );
+        for (const pe of played) {
+          let ret = 0;
+          const mix = new Map<string, number>();
+          for (const [k, st] of pe.steps.entries()) {
+            agent.observe(st);
+            const losses = await agent.update();
+            ret += st.reward;
+            totalSteps++;
+            const label = st.info.ops.join("+") || "none";
+            mix.set(label, (mix.get(label) ?? 0) + 1);
+            if (!recordStep(pe.episode, k, st.observation, st.action, st.reward, st.info)) result.stopped = true;
+            progress(pe.episode, k + 1, pe.steps.length, st.info, ret, mix, losses);
+          }
+          if (!recordEpisode(pe.episode, pe.steps.length, ret, pe.final, pe.duration_s)) result.stopped = true;
+        }
+        if (start + P < config.episodes) boundaryCheckpoint(start + P);
+        continue;
+      }
+      const ep = start;
       let obs: Float32Array;
       let episodeReturn = 0;
       let episodeStart = performance.now();
@@ -182,8 +259,8 @@ async function loop(config: RunConfig, runDir: string, o: RunOptions, log: ((l: 
       } else {
         obs = env.reset(episodeSeed(config.seed, ep));
       }
-      const opCounts = new Map<string, number>();
-      while (true) {
+      const mix = new Map<string, number>();
+      for (;;) {
         const action = agent.act(obs);
         const res = await env.step(action);
         agent.observe({ observation: obs, action, reward: res.reward, nextObservation: res.observation, terminated: res.terminated, truncated: res.truncated });
@@ -191,22 +268,10 @@ async function loop(config: RunConfig, runDir: string, o: RunOptions, log: ((l: 
         episodeReturn += res.reward;
         totalSteps++;
         const label = res.info.ops.join("+") || "none";
-        opCounts.set(label, (opCounts.get(label) ?? 0) + 1);
-        const row = makeStepRow({
-          run_id: config.run_id, episode: ep, step: env.steps - 1, ops: res.info.ops, magnitudes: res.info.magnitudes,
-          reward: res.reward, train_loss: res.info.trainLoss, observation: obs,
-          valid_ndcg10: res.info.valid?.["NDCG@10"] ?? null, valid_hr10: res.info.valid?.["HR@10"] ?? null,
-          log_prob: action.logProb ?? null, value: action.value ?? null, event: res.info.event ?? null,
-          wall_ms: performance.now() - t0,
-        });
-        if (hooks.onStep(row) === false) result.stopped = true;
+        mix.set(label, (mix.get(label) ?? 0) + 1);
+        if (!recordStep(ep, env.steps - 1, obs, action, res.reward, res.info)) result.stopped = true;
+        progress(ep, env.steps, env.maxSteps, res.info, episodeReturn, mix, losses);
         obs = res.observation;
-        if (env.steps % Math.max(1, Math.floor(env.maxSteps / 10)) === 0 || res.truncated) {
-          const mix = [...opCounts].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${Math.round((100 * v) / env.steps)}%`).join(", ");
-          log?.(`[augrl] ep ${ep} step ${env.steps}/${env.maxSteps} loss ${res.info.trainLoss.toFixed(4)} return ${episodeReturn.toFixed(3)}` +
-            (res.info.valid ? ` valid ${config.env.rl.reward.metric} ${Object.values(res.info.valid)[0]!.toFixed(4)}` : "") +
-            ` | ops: ${mix}` + (Object.keys(losses).length ? ` | ${Object.entries(losses).slice(0, 2).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(" ")}` : ""));
-        }
         if (res.terminated || res.truncated || result.stopped) break;
         if (config.checkpointEvery > 0 && env.steps % config.checkpointEvery === 0) {
           recorder.flush();
@@ -217,24 +282,8 @@ async function loop(config: RunConfig, runDir: string, o: RunOptions, log: ((l: 
         }
       }
       const final = env.finalMetrics();
-      const duration = (performance.now() - episodeStart) / 1000;
-      result.episodes.push({ episode: ep, return: episodeReturn, valid: final.valid, test: final.test, steps: env.steps });
-      const erow = makeEpisodeRow({
-        run_id: config.run_id, episode: ep, agent: config.agent.agent, seed: episodeSeed(config.seed, ep), steps: env.steps,
-        return: episodeReturn, valid_ndcg10: final.valid["NDCG@10"]!, valid_hr10: final.valid["HR@10"]!,
-        test_ndcg10: final.test["NDCG@10"]!, test_hr10: final.test["HR@10"]!, test_ndcg20: final.test["NDCG@20"]!, test_hr20: final.test["HR@20"]!,
-        duration_s: duration, extra: JSON.stringify({ valid: final.valid, test: final.test }),
-      });
-      if (hooks.onEpisode(erow) === false) result.stopped = true;
-      log?.(`[augrl] episode ${ep} done in ${duration.toFixed(0)}s: return ${episodeReturn.toFixed(3)}, valid NDCG@10 ${final.valid["NDCG@10"]!.toFixed(4)}, test NDCG@10 ${final.test["NDCG@10"]!.toFixed(4)} HR@10 ${final.test["HR@10"]!.toFixed(4)} (full ranking, ${split.train.length} users)`);
-      if (ep + 1 < config.episodes) {
-        recorder.flush();
-        // An episode-boundary checkpoint: the next episode starts from reset, so no env state is needed.
-        writeCheckpoint(runDir, {
-          version: 1, episode: ep + 1, episodeReturn: 0, episodeStartedMs: 0, env: undefined as unknown as AugmentEnvState,
-          agent: agent.save(), recorder: recorder.counts(), wallOffsetMs: performance.now() - t0,
-        });
-      }
+      if (!recordEpisode(ep, env.steps, episodeReturn, final, (performance.now() - episodeStart) / 1000)) result.stopped = true;
+      if (ep + 1 < config.episodes) boundaryCheckpoint(ep + 1);
     }
     const last = result.episodes.at(-1);
     hooks.onRunEnd({

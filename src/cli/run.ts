@@ -15,6 +15,8 @@ export const runCommand: CommandModule<object, any> = {
       .option("episodes", { type: "number", default: 1, describe: "episodes (training runs) to play" })
       .option("budget-epochs", { type: "number", describe: "training epochs per episode (default: the spec's rl.budget.epochs)" })
       .option("checkpoint-every", { type: "number", describe: "checkpoint every N steps (default: the spec's rl.checkpointEvery)" })
+      .option("parallel-episodes", { type: "number", default: 1, describe: "episodes played at once from one frozen policy; the agent learns between rounds (results depend on this)" })
+      .option("workers", { type: "number", describe: "worker threads for parallel episodes, one wasm backend each (default: CPU cores; results never depend on it)" })
       .option("monitor", { type: "number", describe: "serve the live monitor on this port (e.g. 8765)" })
       .option("host", { type: "string", default: "127.0.0.1", describe: "monitor bind address; off loopback a token is required" })
       .option("token", { type: "string", describe: "monitor access token (generated and printed when binding off loopback)" }),
@@ -22,7 +24,7 @@ export const runCommand: CommandModule<object, any> = {
     const { runExperiment } = await import("./experiment.ts");
     const r = await runExperiment({
       env: a.env, agent: a.agent, episodes: a.episodes, seed: a.seed, out: a.out, backend: a.backend,
-      budgetEpochs: a["budget-epochs"], checkpointEvery: a["checkpoint-every"], monitor: a.monitor, monitorHost: a.host, token: a.token,
+      budgetEpochs: a["budget-epochs"], checkpointEvery: a["checkpoint-every"], parallelEpisodes: a["parallel-episodes"], workers: a.workers, monitor: a.monitor, monitorHost: a.host, token: a.token,
     });
     const { compareRuns, formatCompare } = await import("./analysis.ts");
     console.log(formatCompare(compareRuns([r.runDir])));
