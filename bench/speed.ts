@@ -623,33 +623,67 @@ async function benchMonitor(): Promise<SectionOutput> {
   }
 }
 
-// ---------------------------------------------------------------- 6. RL overhead (hook)
+// ---------------------------------------------------------------- 6. RL overhead
 
 /**
- * RL overhead per env step: HOOK FOR THE LEAD.
- *
- * Skipped with a note while src/env/index.ts does not exist. Intended measurement once
- * `AugmentEnv` lands: on the same env spec and seed, time (a) `model.trainStep` over the batches
- * of S steps alone, (b) `env.step(identityAction)` for S steps with the recorder + monitor hooks
- * attached, (c) the same with a `random` agent choosing ops; report ms per step, the overhead
- * (b - a) split into observation building, reward evaluation (every `reward.evalEvery` steps on
- * `reward.validUsers` users) and recording, and (c - b) for the ops.
+ * RL overhead: the same training budget (one epoch of the env spec's batches) run
+ * (a) as plain training (`trainStep` over the epoch's bucketed batches, no evaluation),
+ * (b) as an `rl-train run` episode with the `none` agent (the env still evaluates the reward
+ *     subset after every step and records every step), and
+ * (c, d) as episodes with the `reinforce` and `ppo` agents.
+ * Episode time is the last step's `wall_ms` (from run start to the end of the budget: data and
+ * env set-up, training, reward evaluations, agent updates, recording), so the final full
+ * validation/test evaluation, which every run ends with, is left out.
  */
 export async function benchRlOverhead(): Promise<SectionOutput> {
-  const envIndex = fileURLToPath(new URL("../src/env/index.ts", import.meta.url));
-  if (!fs.existsSync(envIndex)) {
-    return {
-      skipped: true,
-      json: { skipped: true, note: "src/env/index.ts does not exist yet; the lead fills benchRlOverhead in bench/speed.ts when AugmentEnv lands" },
-      md: "Skipped: src/env/index.ts (AugmentEnv) does not exist yet.",
-    };
-  }
-  // TODO(lead): implement the measurement described above against src/env/index.ts.
-  return {
-    skipped: true,
-    json: { skipped: true, note: "src/env/index.ts exists but benchRlOverhead (bench/speed.ts) is not implemented yet" },
-    md: "Skipped: benchRlOverhead is not implemented yet (src/env/index.ts exists).",
+  const { runExperiment } = await import("../src/cli/experiment.ts");
+  const spec = loadEnvSpec(opts.env);
+  const { split } = loadSpecData(spec);
+  const model = new SASRec(spec.model, split.dataset.numItems, new Rng(1).child("model"));
+  const batches = bucketedTrainBatches(split, { batchSize: spec.training.batchSize, maxLen: spec.model.maxLen, rng: new Rng(1).child("batches") });
+  let t = performance.now();
+  for (const b of batches) model.trainStep(b);
+  const plainS = (performance.now() - t) / 1000;
+  model.dispose();
+  console.error(`[speed] rl: plain epoch ${plainS.toFixed(1)} s`);
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "augrl-rl-overhead-"));
+  const episode = async (agent: string) => {
+    const r = await runExperiment({ env: opts.env, agent: `policies/${agent}.json`, episodes: 1, seed: 1, out, runId: agent, backend: opts.backend, budgetEpochs: 1, checkpointEvery: 0, log: null });
+    const rows = readArrowStream<{ wall_ms: number }>(path.join(r.runDir, "steps.arrows")).rows;
+    const s = rows.at(-1)!.wall_ms / 1000;
+    console.error(`[speed] rl: ${agent} episode ${s.toFixed(1)} s (${rows.length} steps)`);
+    return { seconds: s, steps: rows.length };
   };
+  const none = await episode("none");
+  const reinforce = await episode("reinforce");
+  const ppo = await episode("ppo");
+  const json = {
+    budget: `1 epoch (${batches.length} batches of ${spec.training.batchSize}), ${spec.rl.batchesPerStep} batches per step, reward on ${spec.rl.reward.validUsers} validation users every ${spec.rl.reward.evalEvery} step(s)`,
+    plain_training_s: round(plainS, 2),
+    none_episode_s: round(none.seconds, 2),
+    reinforce_episode_s: round(reinforce.seconds, 2),
+    ppo_episode_s: round(ppo.seconds, 2),
+    steps: none.steps,
+    reinforce_over_none: round(reinforce.seconds / none.seconds, 3),
+    ppo_over_none: round(ppo.seconds / none.seconds, 3),
+    reinforce_over_plain: round(reinforce.seconds / plainS, 3),
+    ppo_over_plain: round(ppo.seconds / plainS, 3),
+    none_over_plain: round(none.seconds / plainS, 3),
+  };
+  fs.rmSync(out, { recursive: true, force: true });
+  const md = [
+    `Budget: ${json.budget}. Episode time excludes the final full evaluation.`,
+    "",
+    markdownTable([
+      { run: "plain training (no RL, no evaluation)", seconds: json.plain_training_s, "× plain": 1 },
+      { run: "episode, none agent (reward evals + logging)", seconds: json.none_episode_s, "× plain": json.none_over_plain },
+      { run: "episode, reinforce", seconds: json.reinforce_episode_s, "× plain": json.reinforce_over_plain },
+      { run: "episode, ppo", seconds: json.ppo_episode_s, "× plain": json.ppo_over_plain },
+    ]),
+    "",
+    `reinforce ÷ none = ${json.reinforce_over_none}, ppo ÷ none = ${json.ppo_over_none}.`,
+  ].join("\n");
+  return { json, md };
 }
 
 // ---------------------------------------------------------------- runner

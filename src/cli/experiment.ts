@@ -185,7 +185,8 @@ async function loop(config: RunConfig, runDir: string, o: RunOptions, log: ((l: 
   const recordStep = (ep: number, step: number, obs: Float32Array, action: Action, reward: number, info: StepInfo): boolean =>
     hooks.onStep(makeStepRow({
       run_id: config.run_id, episode: ep, step, ops: info.ops, magnitudes: info.magnitudes,
-      reward, train_loss: info.trainLoss, observation: obs,
+      // A plain array: the monitor sends rows as JSON, where a Float32Array would become an object.
+      reward, train_loss: info.trainLoss, observation: Array.from(obs),
       valid_ndcg10: info.valid?.["NDCG@10"] ?? null, valid_hr10: info.valid?.["HR@10"] ?? null,
       log_prob: action.logProb ?? null, value: action.value ?? null, event: info.event ?? null,
       wall_ms: performance.now() - t0,
