@@ -67,3 +67,12 @@ export class TestClient {
 export function wsUrl(port: number, token?: string | null): string {
   return `ws://127.0.0.1:${port}/ws${token ? `?token=${encodeURIComponent(token)}` : ""}`;
 }
+
+/** Debian's Chromium, driven by playwright-core (never a downloaded browser build). */
+export const CHROMIUM = "/usr/bin/chromium";
+
+/** Flags for headless Chromium as root on an offline machine (background networking off). */
+export const CHROMIUM_ARGS = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+];

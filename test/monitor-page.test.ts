@@ -6,8 +6,8 @@ import { buildMonitorPage, MONITOR_HTML } from "../scripts/build-monitor.ts";
 import { Rng } from "../src/core/rng.ts";
 import { MonitorServer } from "../src/monitor/server.ts";
 import { syntheticRun } from "../src/record/synthetic.ts";
+import { CHROMIUM, CHROMIUM_ARGS } from "./monitor-helpers.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = new URL("./artifacts/", import.meta.url);
 
 describe("monitor page", () => {
@@ -29,7 +29,7 @@ describe("monitor page", () => {
     }
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: CHROMIUM_ARGS,
     });
     const run = syntheticRun(new Rng(5), { episodes: 6, stepsPerEpisode: 40 });
     let server = await MonitorServer.start({ port: 0, heartbeatMs: 100 });

@@ -7,8 +7,8 @@ import { it } from "node:test";
 import { chromium } from "playwright-core";
 import { runExperiment } from "../src/cli/experiment.ts";
 import { MonitorServer } from "../src/monitor/server.ts";
+import { CHROMIUM, CHROMIUM_ARGS } from "./monitor-helpers.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 
 it("shows a live tiny run in headless Chromium and saves a screenshot", async (t) => {
   if (!fs.existsSync(CHROMIUM)) {
@@ -17,7 +17,7 @@ it("shows a live tiny run in headless Chromium and saves a screenshot", async (t
   }
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: CHROMIUM_ARGS,
   });
   const server = await MonitorServer.start({ port: 0, heartbeatMs: 200 });
   const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });

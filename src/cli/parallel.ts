@@ -10,7 +10,7 @@
  */
 import { Worker } from "node:worker_threads";
 import { Rng } from "../core/rng.ts";
-import { createAgent, type Action, type AgentState } from "../agents/index.ts";
+import { createAgent, type AgentState, type Transition } from "../agents/index.ts";
 import { AugmentEnv, loadSpecData, type ResolvedEnvSpec, type StepInfo } from "../env/index.ts";
 import type { ResolvedAgentSpec } from "../agents/index.ts";
 import { selectBackend, type BackendName } from "../tf/backend.ts";
@@ -24,13 +24,8 @@ export interface FrozenEpisodeJob {
   seed: string;
 }
 
-export interface PlayedStep {
-  observation: Float32Array;
-  action: Action;
-  reward: number;
-  nextObservation: Float32Array;
-  terminated: boolean;
-  truncated: boolean;
+/** A transition as the agent will observe it, plus what the recorder needs. */
+export interface PlayedStep extends Transition {
   info: StepInfo;
 }
 

@@ -16,6 +16,11 @@
  * - wasm sends every matMul with a batch dimension (or a transpose flag) to a scalar loop
  *   (~0.8 GFLOPS); only plain 2-D products reach XNNPACK. `batchMatmul` routes large batched
  *   products through a depthwise convolution, which XNNPACK runs as a grouped GEMM (~2.5x).
+ * - `save` in a custom gradient clones each tensor (an Identity kernel that copies it on wasm:
+ *   ~200 copies per SASRec step). The gradient functions here close over their tensors instead:
+ *   that is safe because every caller runs forward and backward inside one `variableGrads`
+ *   scope, which keeps every intermediate alive until the gradients are computed. Do not wrap
+ *   the forward of these ops in an inner `tf.tidy` when gradients are needed.
  */
 import * as tf from "@tensorflow/tfjs";
 import seedrandom from "seedrandom";
@@ -26,17 +31,10 @@ type CustomGradFn = Parameters<typeof tf.customGrad>[0];
 export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
   const flatIds = ids.reshape([-1]) as tf.Tensor1D;
   const [V, d] = table.shape;
-  const lookup = tf.customGrad(((t: tf.Tensor, save: tf.GradSaveFunc) => {
-    const value = tf.gather(t as tf.Tensor2D, flatIds);
-    // The ids must outlive the forward scope: saved tensors are kept until backprop.
-    save([flatIds]);
-    return {
-      value,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => [
-        tf.scatterND(saved[0]!.reshape([-1, 1]), (dy as tf.Tensor).reshape([-1, d]), [V, d]),
-      ],
-    };
-  }) as unknown as CustomGradFn);
+  const lookup = tf.customGrad(((t: tf.Tensor) => ({
+    value: tf.gather(t as tf.Tensor2D, flatIds),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => [tf.scatterND(flatIds.reshape([-1, 1]), (dy as tf.Tensor).reshape([-1, d]), [V, d])],
+  })) as unknown as CustomGradFn);
   return (lookup(table) as tf.Tensor).reshape([...ids.shape, d]);
 }
 
@@ -68,26 +66,22 @@ export function embeddingLookupHost(table: tf.Tensor2D, hostTable: Float32Array,
 /** Batched or plain matmul a·b (rank 2 or 3) whose gradient avoids transposed-matmul kernels. */
 export function matmul<R extends tf.Rank.R2 | tf.Rank.R3>(a: tf.Tensor<R>, b: tf.Tensor<R>): tf.Tensor<R> {
   const perm = a.rank === 3 ? [0, 2, 1] : [1, 0];
-  const f = tf.customGrad(((x: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([x, y]);
-    return {
-      value: tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [sx, sy] = saved as [tf.Tensor3D, tf.Tensor3D];
-        const g = dy as tf.Tensor3D;
-        return [tf.matMul(g, tf.transpose(sy, perm)), tf.matMul(tf.transpose(sx, perm), g)];
-      },
-    };
-  }) as unknown as CustomGradFn);
+  const f = tf.customGrad(((x: tf.Tensor, y: tf.Tensor) => ({
+    value: tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
+      const g = dy as tf.Tensor3D;
+      return [tf.matMul(g, tf.transpose(y, perm) as tf.Tensor3D), tf.matMul(tf.transpose(x, perm) as tf.Tensor3D, g)];
+    },
+  })) as unknown as CustomGradFn);
   return f(a, b) as tf.Tensor<R>;
 }
 
 /**
  * Below this many multiply-adds per batch entry the scalar batched matMul beats the three
- * transposes the depthwise route needs (measured: break-even near 10×10×32, 2.7x faster at
- * 20×20×32 and 50×50×32 with 512 entries).
+ * transposes the depthwise route needs (measured, CPU time, 512 entries, dh 32: break-even near
+ * L = 6..8; 2x faster at L = 16, 2.5-3x at L = 20..50).
  */
-const DEPTHWISE_MIN_MACS = 8000;
+const DEPTHWISE_MIN_MACS = 1500;
 
 /**
  * op(a)·op(b) per batch entry, a [C, T, W] (or [C, W, T] with `ta`), b [C, W, M] (or [C, M, W]
@@ -119,12 +113,11 @@ function hasDepthwise(): boolean {
  * both gradients take the depthwise route when the per-entry product is large (see `bmmRaw`).
  */
 export function batchMatmul(a: tf.Tensor3D, b: tf.Tensor3D, transposeB = false): tf.Tensor3D {
-  const f = tf.customGrad(((x: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([x, y]);
+  const f = tf.customGrad(((x: tf.Tensor, y: tf.Tensor) => {
+    const [sx, sy] = [x, y] as [tf.Tensor3D, tf.Tensor3D];
     return {
-      value: bmmRaw(x as tf.Tensor3D, y as tf.Tensor3D, false, transposeB),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [sx, sy] = saved as [tf.Tensor3D, tf.Tensor3D];
+      value: bmmRaw(sx, sy, false, transposeB),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
         const g = dy as tf.Tensor3D;
         // Y = X·Bop: dX = dY·Bopᵀ; dB = Xᵀ·dY, or (Xᵀ·dY)ᵀ = dYᵀ·X when B was given transposed.
         const dx = bmmRaw(g, sy, false, !transposeB);
@@ -136,19 +129,69 @@ export function batchMatmul(a: tf.Tensor3D, b: tf.Tensor3D, transposeB = false):
   return f(a, b) as tf.Tensor3D;
 }
 
+/**
+ * Sum of `g` [n, m] over its rows as a [1, m] matmul with ones: wasm reduces over a leading
+ * axis by transposing first (a [12800, 256] column sum took ~21 ms; this takes ~1 ms).
+ */
+function sumRows(g: tf.Tensor2D): tf.Tensor2D {
+  return tf.matMul(tf.ones([1, g.shape[0]]), g);
+}
+
+/**
+ * x + y where y's shape is a suffix of x's (a bias, a position table): the same value as
+ * `tf.add`, with y's gradient summed over the leading axes by `sumRows`.
+ */
+export function addBroadcast(x: tf.Tensor, y: tf.Tensor): tf.Tensor {
+  const f = tf.customGrad(((a: tf.Tensor, b: tf.Tensor) => ({
+    value: tf.add(a, b),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
+      const g = dy as tf.Tensor;
+      return [g, sumRows(g.reshape([-1, b.size]) as tf.Tensor2D).reshape(b.shape)];
+    },
+  })) as unknown as CustomGradFn);
+  return f(x, y) as tf.Tensor;
+}
+
 /** Dense layer on the last axis: x [..., din] · w [din, dout] + b [dout]. */
 export function dense(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor {
   const din = x.shape[x.rank - 1]!;
   const lead = x.shape.slice(0, -1);
   let y: tf.Tensor = matmul(x.reshape([-1, din]) as tf.Tensor2D, w);
-  if (b) y = tf.add(y, b);
+  if (b) y = addBroadcast(y, b);
   return y.reshape([...lead, w.shape[1]]);
 }
 
-/** Layer normalisation over the last axis. */
+/**
+ * Layer normalisation over the last axis: (x - mean)·rsqrt(var + eps)·gamma + beta, with the
+ * forward kernels of `tf.moments` + the textbook formula, and a hand-written backward
+ * (dx = rstd·(dx̂ - mean(dx̂) - x̂·mean(dx̂·x̂)), dx̂ = dy·gamma) that needs about half the kernels
+ * of autodiff and sums gamma/beta gradients with `sumRows`.
+ */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-12): tf.Tensor {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gamma), beta);
+  const d = x.shape[x.rank - 1]!;
+  const f = tf.customGrad(((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+    const mean = tf.mean(xi, -1, true);
+    const xc = tf.sub(xi, mean);
+    const variance = tf.mean(tf.square(xc), -1, true);
+    const rstd = tf.rsqrt(tf.add(variance, eps));
+    const xhat = tf.mul(xc, rstd);
+    const [sxhat, srstd, sg] = [xhat, rstd, g];
+    return {
+      value: tf.add(tf.mul(xhat, g), b),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
+        const gy = dy as tf.Tensor;
+        const dxhat = tf.mul(gy, sg);
+        const dx = tf.mul(
+          srstd,
+          tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(sxhat, tf.mean(tf.mul(dxhat, sxhat), -1, true))),
+        );
+        const dgamma = sumRows(tf.mul(gy, sxhat).reshape([-1, d]) as tf.Tensor2D).reshape([d]);
+        const dbeta = sumRows(gy.reshape([-1, d]) as tf.Tensor2D).reshape([d]);
+        return [dx, dgamma, dbeta];
+      },
+    };
+  }) as unknown as CustomGradFn);
+  return f(x, gamma, beta) as tf.Tensor;
 }
 
 /**
