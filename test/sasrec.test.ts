@@ -155,7 +155,6 @@ test("getState/setState round trip restores weights and Adam state exactly", () 
 
 test(
   "setState also restores the dropout and negative-sampling streams",
-  { todo: "SASRecState holds weights and Adam state only; the model's rng streams continue after a restore (see report)" },
   () => {
     const { batch } = cycleData();
     const model = new SASRec({ ...tiny, dropout: 0.3, loss: "bce" }, V, new Rng(5).child("model"));

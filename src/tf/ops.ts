@@ -7,23 +7,17 @@
  * - Autodiff of `matMul(a, b)` produces transposed matMuls that take a slow path on wasm;
  *   `matmul` transposes explicitly and then runs plain matMuls in both directions.
  *
- * Why some work happens in JS (measured on wasm, 2-core machine):
- * - wasm's GatherV2 walks the output element by element through a generic index computation:
- *   12,800 rows of a 64-wide table took ~90 ms; copying the rows from a host mirror of the
- *   table and uploading them takes ~3 ms (`embeddingLookupHost`).
- * - `tf.dropout` draws its uniforms one JS call at a time (~85 ns each; 0.6 s per step at
- *   length 50). `dropout` runs the same alea recurrence inline, so the mask is bit-identical.
- * - wasm sends every matMul with a batch dimension (or a transpose flag) to a scalar loop
- *   (~0.8 GFLOPS); only plain 2-D products reach XNNPACK. `batchMatmul` routes large batched
- *   products through a depthwise convolution, which XNNPACK runs as a grouped GEMM (~2.5x).
- * - `save` in a custom gradient clones each tensor (an Identity kernel that copies it on wasm:
- *   ~200 copies per SASRec step). The gradient functions here close over their tensors instead:
- *   that is safe because every caller runs forward and backward inside one `variableGrads`
- *   scope, which keeps every intermediate alive until the gradients are computed. Do not wrap
- *   the forward of these ops in an inner `tf.tidy` when gradients are needed.
+ * wasm kernels to route around (tfjs-backend-wasm 4.22, measured on a 2-core machine):
+ * - GatherV2 walks the output element by element through a generic index computation: 12,800
+ *   rows of a 64-wide table took ~90 ms; `embeddingLookupHost` copies the rows from a host view
+ *   of the table and uploads them (~3 ms).
+ * - Every matMul with a batch dimension or a transpose flag runs a scalar loop (~0.8 GFLOPS);
+ *   only plain 2-D products reach XNNPACK (~11 GFLOPS). `batchMatmul` sends large batched
+ *   products through a depthwise convolution, which XNNPACK runs as a grouped GEMM (2-3x).
+ * - Sum over a leading axis transposes first; bias, gamma/beta and position-table gradients
+ *   are column sums, done as a matMul with a ones vector (`sumRows`).
  */
 import * as tf from "@tensorflow/tfjs";
-import seedrandom from "seedrandom";
 
 type CustomGradFn = Parameters<typeof tf.customGrad>[0];
 
@@ -31,10 +25,17 @@ type CustomGradFn = Parameters<typeof tf.customGrad>[0];
 export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
   const flatIds = ids.reshape([-1]) as tf.Tensor1D;
   const [V, d] = table.shape;
-  const lookup = tf.customGrad(((t: tf.Tensor) => ({
-    value: tf.gather(t as tf.Tensor2D, flatIds),
-    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => [tf.scatterND(flatIds.reshape([-1, 1]), (dy as tf.Tensor).reshape([-1, d]), [V, d])],
-  })) as unknown as CustomGradFn);
+  const lookup = tf.customGrad(((t: tf.Tensor, save: tf.GradSaveFunc) => {
+    const value = tf.gather(t as tf.Tensor2D, flatIds);
+    // The ids must outlive the forward scope: saved tensors are kept until backprop.
+    save([flatIds]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => [
+        tf.scatterND(saved[0]!.reshape([-1, 1]), (dy as tf.Tensor).reshape([-1, d]), [V, d]),
+      ],
+    };
+  }) as unknown as CustomGradFn);
   return (lookup(table) as tf.Tensor).reshape([...ids.shape, d]);
 }
 
@@ -66,13 +67,17 @@ export function embeddingLookupHost(table: tf.Tensor2D, hostTable: Float32Array,
 /** Batched or plain matmul a·b (rank 2 or 3) whose gradient avoids transposed-matmul kernels. */
 export function matmul<R extends tf.Rank.R2 | tf.Rank.R3>(a: tf.Tensor<R>, b: tf.Tensor<R>): tf.Tensor<R> {
   const perm = a.rank === 3 ? [0, 2, 1] : [1, 0];
-  const f = tf.customGrad(((x: tf.Tensor, y: tf.Tensor) => ({
-    value: tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D),
-    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
-      const g = dy as tf.Tensor3D;
-      return [tf.matMul(g, tf.transpose(y, perm) as tf.Tensor3D), tf.matMul(tf.transpose(x, perm) as tf.Tensor3D, g)];
-    },
-  })) as unknown as CustomGradFn);
+  const f = tf.customGrad(((x: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([x, y]);
+    return {
+      value: tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sx, sy] = saved as [tf.Tensor3D, tf.Tensor3D];
+        const g = dy as tf.Tensor3D;
+        return [tf.matMul(g, tf.transpose(sy, perm)), tf.matMul(tf.transpose(sx, perm), g)];
+      },
+    };
+  }) as unknown as CustomGradFn);
   return f(a, b) as tf.Tensor<R>;
 }
 
@@ -113,11 +118,12 @@ function hasDepthwise(): boolean {
  * both gradients take the depthwise route when the per-entry product is large (see `bmmRaw`).
  */
 export function batchMatmul(a: tf.Tensor3D, b: tf.Tensor3D, transposeB = false): tf.Tensor3D {
-  const f = tf.customGrad(((x: tf.Tensor, y: tf.Tensor) => {
-    const [sx, sy] = [x, y] as [tf.Tensor3D, tf.Tensor3D];
+  const f = tf.customGrad(((x: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([x, y]);
     return {
-      value: bmmRaw(sx, sy, false, transposeB),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
+      value: bmmRaw(x as tf.Tensor3D, y as tf.Tensor3D, false, transposeB),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sx, sy] = saved as [tf.Tensor3D, tf.Tensor3D];
         const g = dy as tf.Tensor3D;
         // Y = X·Bop: dX = dY·Bopᵀ; dB = Xᵀ·dY, or (Xᵀ·dY)ᵀ = dYᵀ·X when B was given transposed.
         const dx = bmmRaw(g, sy, false, !transposeB);
@@ -130,11 +136,12 @@ export function batchMatmul(a: tf.Tensor3D, b: tf.Tensor3D, transposeB = false):
 }
 
 /**
- * Sum of `g` [n, m] over its rows as a [1, m] matmul with ones: wasm reduces over a leading
- * axis by transposing first (a [12800, 256] column sum took ~21 ms; this takes ~1 ms).
+ * Sum of `g` [n, m] over its rows, as gᵀ·1 ([m, 1] → [1, m]). wasm's Sum over a leading axis
+ * transposes first (measured CPU time: 27 ms for [12800, 256]); this product runs in the scalar
+ * matMul loop (10 ms) and, unlike 1ᵀ·g through XNNPACK (46 ms), packs no fresh weight matrix.
  */
 function sumRows(g: tf.Tensor2D): tf.Tensor2D {
-  return tf.matMul(tf.ones([1, g.shape[0]]), g);
+  return tf.matMul(g, tf.ones([g.shape[0], 1]), true, false).reshape([1, g.shape[1]]);
 }
 
 /**
@@ -169,16 +176,18 @@ export function dense(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor 
  */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-12): tf.Tensor {
   const d = x.shape[x.rank - 1]!;
-  const f = tf.customGrad(((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+  const f = tf.customGrad(((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     const mean = tf.mean(xi, -1, true);
     const xc = tf.sub(xi, mean);
     const variance = tf.mean(tf.square(xc), -1, true);
     const rstd = tf.rsqrt(tf.add(variance, eps));
     const xhat = tf.mul(xc, rstd);
-    const [sxhat, srstd, sg] = [xhat, rstd, g];
+    // tf runs the whole forward pass in a tidy: whatever backprop needs must go through `save`.
+    save([xhat, rstd, g]);
     return {
       value: tf.add(tf.mul(xhat, g), b),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sxhat, srstd, sg] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
         const gy = dy as tf.Tensor;
         const dxhat = tf.mul(gy, sg);
         const dx = tf.mul(
@@ -192,36 +201,6 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, e
     };
   }) as unknown as CustomGradFn);
   return f(x, gamma, beta) as tf.Tensor;
-}
-
-/**
- * The keep-mask multiplier `tf.dropout(x, rate, undefined, seed)` would use for a tensor of
- * `size` elements: 1/keep where kept, 0 where dropped, bit-identical to tf's (same alea stream
- * seeded with String(seed), same float32 rounding of u, u + keep, floor and the division).
- */
-export function dropoutMultiplier(size: number, rate: number, seed: number): Float32Array {
-  const keep = Math.fround(1 - rate);
-  const scale = Math.fround(1 / keep);
-  const st = seedrandom.alea(String(seed), { state: true }).state();
-  let { s0, s1, s2, c } = st;
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    // Baagoe's alea step, exactly as seedrandom's `next`.
-    const t = 2091639 * s0 + c * 2.3283064365386963e-10;
-    s0 = s1;
-    s1 = s2;
-    c = t | 0;
-    s2 = t - c;
-    const u = Math.fround(s2);
-    out[i] = Math.fround(u + keep) >= 1 ? scale : 0;
-  }
-  return out;
-}
-
-/** Inverted dropout with a seeded mask; same value as `tf.dropout(x, rate, undefined, seed)`. */
-export function dropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
-  if (rate === 0) return x;
-  return tf.mul(x, tf.tensor(dropoutMultiplier(x.size, rate, seed), x.shape));
 }
 
 /**

@@ -1,0 +1,118 @@
+/**
+ * Plain supervised training of a next-item model with model selection on validation NDCG@10.
+ * Used by `rl-train baseline` and the benchmarks; the RL env drives `trainStep` itself.
+ */
+import type { Rng } from "../core/rng.ts";
+import { bucketedTrainBatches } from "../data/bucketing.ts";
+import { trainBatches } from "../data/batches.ts";
+import type { LeaveOneOutSplit } from "../data/types.ts";
+import { evaluate, type EvalResult } from "./evaluate.ts";
+import type { SASRec, SASRecState } from "./sasrec.ts";
+
+export interface TrainerConfig {
+  /** Most training epochs. Default 200. */
+  epochs: number;
+  /** Samples per batch. Default 256. */
+  batchSize: number;
+  /** Stop after this many validations without a new best validation NDCG@10. Default 10. */
+  patience: number;
+  /** Validate every this many epochs. Default 1. */
+  evalEvery: number;
+  /** Group users of similar length into batches (see data/bucketing.ts). Default true. */
+  bucketBatches: boolean;
+  /** Metric that selects the best epoch. Default `NDCG@10`. */
+  selectMetric: string;
+}
+
+export const TRAINER_DEFAULTS: TrainerConfig = {
+  epochs: 200,
+  batchSize: 256,
+  patience: 10,
+  evalEvery: 1,
+  bucketBatches: true,
+  selectMetric: "NDCG@10",
+};
+
+export interface EpochLog {
+  epoch: number;
+  loss: number;
+  trainSeconds: number;
+  valid?: Record<string, number>;
+  validSeconds?: number;
+}
+
+export interface TrainerResult {
+  bestEpoch: number;
+  valid: EvalResult;
+  test: EvalResult;
+  epochs: EpochLog[];
+  secondsPerEpoch: number;
+  wallSeconds: number;
+  stoppedEarly: boolean;
+}
+
+export interface TrainerCallbacks {
+  /** Called after every batch with the running epoch loss. */
+  onBatch?(epoch: number, batch: number, numBatches: number, loss: number): void;
+  /** Called after every epoch; return false to stop. */
+  onEpoch?(log: EpochLog, best: { epoch: number; value: number }): boolean | void;
+}
+
+export function trainSupervised(
+  model: SASRec,
+  split: LeaveOneOutSplit,
+  rng: Rng,
+  config: Partial<TrainerConfig> = {},
+  callbacks: TrainerCallbacks = {},
+): TrainerResult {
+  const c = { ...TRAINER_DEFAULTS, ...config };
+  const dataRng = rng.child("batches");
+  const t0 = performance.now();
+  const epochs: EpochLog[] = [];
+  let best = { epoch: 0, value: -Infinity };
+  let bestState: SASRecState | undefined;
+  let sinceBest = 0;
+  let trainSecondsTotal = 0;
+  let stoppedEarly = false;
+  for (let epoch = 1; epoch <= c.epochs; epoch++) {
+    const te = performance.now();
+    const make = c.bucketBatches ? bucketedTrainBatches : trainBatches;
+    const batches = make(split, { batchSize: c.batchSize, maxLen: model.config.maxLen, rng: dataRng, withTimes: false });
+    let lossSum = 0;
+    batches.forEach((batch, i) => {
+      lossSum += model.trainStep(batch);
+      callbacks.onBatch?.(epoch, i + 1, batches.length, lossSum / (i + 1));
+    });
+    const log: EpochLog = { epoch, loss: lossSum / batches.length, trainSeconds: (performance.now() - te) / 1000 };
+    trainSecondsTotal += log.trainSeconds;
+    if (epoch % c.evalEvery === 0 || epoch === c.epochs) {
+      const v = evaluate(model, split, "valid");
+      log.valid = v.metrics;
+      log.validSeconds = v.seconds;
+      const value = v.metrics[c.selectMetric]!;
+      if (value > best.value) {
+        best = { epoch, value };
+        bestState = model.getState();
+        sinceBest = 0;
+      } else sinceBest++;
+    }
+    epochs.push(log);
+    if (callbacks.onEpoch?.(log, best) === false) break;
+    if (sinceBest >= c.patience) {
+      stoppedEarly = true;
+      break;
+    }
+  }
+  if (bestState) model.setState(bestState);
+  const valid = evaluate(model, split, "valid");
+  const test = evaluate(model, split, "test");
+  return {
+    bestEpoch: best.epoch,
+    valid,
+    test,
+    epochs,
+    secondsPerEpoch: trainSecondsTotal / epochs.length,
+    wallSeconds: (performance.now() - t0) / 1000,
+    stoppedEarly,
+  };
+}

@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { before, test } from "node:test";
+import * as tf from "@tensorflow/tfjs";
+import { addBroadcast, batchMatmul, embeddingLookup, embeddingLookupHost, layerNorm } from "../src/tf/ops.ts";
+import { selectBackend } from "../src/tf/backend.ts";
+
+// The fast paths (depthwise batched matmul) exist on wasm only; the reference is plain tf autodiff.
+before(async () => {
+  await selectBackend("wasm", null);
+});
+
+function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
+}
+
+/** Value and gradients (w.r.t. every input, for a fixed random cotangent) of f and of ref agree. */
+function assertSameFunction(f: (...xs: tf.Tensor[]) => tf.Tensor, ref: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], tol = 1e-4) {
+  tf.tidy(() => {
+    const y = ref(...inputs);
+    const cot = tf.randomNormal(y.shape, 0, 1, "float32", 11);
+    const loss = (g: (...xs: tf.Tensor[]) => tf.Tensor) => (...xs: tf.Tensor[]) => tf.sum(tf.mul(g(...xs), cot));
+    assert.ok(maxAbsDiff(f(...inputs), y) < tol, "values differ");
+    const ga = tf.grads(loss(f))(inputs);
+    const gb = tf.grads(loss(ref))(inputs);
+    ga.forEach((g, i) => assert.ok(maxAbsDiff(g, gb[i]!) < tol, `gradient ${i} differs by ${maxAbsDiff(g, gb[i]!)}`));
+  });
+}
+
+test("batchMatmul equals tf.matMul in value and gradients, on both the scalar and the depthwise route", () => {
+  for (const L of [3, 20]) {
+    const q = tf.randomNormal([8, L, 16], 0, 1, "float32", 1);
+    const k = tf.randomNormal([8, L, 16], 0, 1, "float32", 2);
+    const p = tf.randomNormal([8, L, L], 0, 1, "float32", 3);
+    assertSameFunction((a, b) => batchMatmul(a as tf.Tensor3D, b as tf.Tensor3D, true), (a, b) => tf.matMul(a!, b!, false, true), [q, k]);
+    assertSameFunction((a, b) => batchMatmul(a as tf.Tensor3D, b as tf.Tensor3D), (a, b) => tf.matMul(a!, b!), [p, k]);
+    tf.dispose([q, k, p]);
+  }
+});
+
+test("layerNorm and addBroadcast equal their autodiff formulas", () => {
+  const x = tf.randomNormal([4, 5, 8], 0, 2, "float32", 4);
+  const g = tf.randomNormal([8], 1, 0.1, "float32", 5);
+  const b = tf.randomNormal([8], 0, 0.1, "float32", 6);
+  const pos = tf.randomNormal([5, 8], 0, 1, "float32", 7);
+  const refLn = (xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) => {
+    const { mean, variance } = tf.moments(xi, -1, true);
+    return tf.add(tf.mul(tf.mul(tf.sub(xi, mean), tf.rsqrt(tf.add(variance, 1e-12))), gi), bi);
+  };
+  assertSameFunction((xi, gi, bi) => layerNorm(xi!, gi as tf.Tensor1D, bi as tf.Tensor1D), (xi, gi, bi) => refLn(xi!, gi!, bi!), [x, g, b]);
+  assertSameFunction((xi, pi) => addBroadcast(xi!, pi!), (xi, pi) => tf.add(xi!, pi!), [x, pos]);
+  tf.dispose([x, g, b, pos]);
+});
+
+test("embeddingLookupHost equals the device lookup in value and gradient", () => {
+  const table = tf.randomNormal([10, 4], 0, 1, "float32", 8);
+  const ids = Int32Array.from([3, 0, 3, 9, 1, 3]);
+  const host = table.dataSync() as Float32Array;
+  assertSameFunction((t) => embeddingLookupHost(t as tf.Tensor2D, host, ids, [2, 3]), (t) => embeddingLookup(t as tf.Tensor2D, tf.tensor2d(ids, [2, 3], "int32")), [table]);
+  table.dispose();
+});
