@@ -9,6 +9,7 @@
  * agent's own stream); a checkpoint stores every stream, the model and optimizer, the agent and
  * the recorder positions, so `resume` continues a killed run into the same files.
  */
+import cliProgress from "cli-progress";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Rng } from "../core/rng.ts";
@@ -202,9 +203,21 @@ async function loop(config: RunConfig, runDir: string, o: RunOptions, log: ((l: 
       duration_s: duration, extra: JSON.stringify({ valid: final.valid, test: final.test }),
     })) !== false;
   };
+  // A bar on an interactive terminal (default logging only); otherwise a line every 10% of an episode.
+  const useBar = o.log === undefined && process.stderr.isTTY;
+  let bar: cliProgress.SingleBar | undefined;
   const progress = (ep: number, step: number, maxSteps: number, info: StepInfo, ret: number, mix: Map<string, number>, losses: Record<string, number>) => {
-    if (step % Math.max(1, Math.floor(maxSteps / 10)) !== 0 && step !== maxSteps) return;
     const ops = [...mix].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${Math.round((100 * v) / step)}%`).join(", ");
+    if (useBar) {
+      if (step === 1) {
+        bar = new cliProgress.SingleBar({ stream: process.stderr, format: "ep {ep} [{bar}] {value}/{total} steps | reward {ret} | {metric} | ops: {ops}", hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+        bar.start(maxSteps, 0, { ep, ret: "0", metric: "", ops: "" });
+      }
+      bar?.update(step, { ret: ret.toFixed(3), metric: info.valid ? `valid ${metric} ${Object.values(info.valid)[0]!.toFixed(4)}` : "", ops });
+      if (step === maxSteps) bar?.stop();
+      return;
+    }
+    if (step % Math.max(1, Math.floor(maxSteps / 10)) !== 0 && step !== maxSteps) return;
     log?.(`[augrl] ep ${ep} step ${step}/${maxSteps} loss ${info.trainLoss.toFixed(4)} return ${ret.toFixed(3)}` +
       (info.valid ? ` valid ${metric} ${Object.values(info.valid)[0]!.toFixed(4)}` : "") + ` | ops: ${ops}` +
       (Object.keys(losses).length ? ` | ${Object.entries(losses).slice(0, 2).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(" ")}` : ""));
@@ -296,6 +309,7 @@ async function loop(config: RunConfig, runDir: string, o: RunOptions, log: ((l: 
     hooks.onRunEnd({ run_id: config.run_id, status: "failed", episodes: result.episodes.length, steps: totalSteps, duration_s: (performance.now() - t0) / 1000, error: (err as Error).message });
     throw err;
   } finally {
+    bar?.stop();
     env.dispose();
     (agent as Agent & { dispose?(): void }).dispose?.();
     await monitor?.close();
