@@ -127,6 +127,23 @@ if (agents.includes("transfer")) {
   }
 }
 
+// Analysis: which ops each agent chose (last third of the run, where learners have learned most)
+// and how noisy the reward is (sd of per-step rewards of the `none` agent: pure training noise).
+const { readArrowStream } = await import("../src/record/recorder.ts");
+const { loadEnvSpec } = await import("../src/env/spec.ts");
+const envSpec = loadEnvSpec(a.env!);
+const opMix: Record<string, Record<string, number>> = {};
+const rewardSd: Record<string, number> = {};
+for (const r of all) {
+  const rows = readArrowStream<{ step: number; op: string; reward: number | null }>(path.join(r.runDir, "steps.arrows")).rows;
+  const tail = rows.filter((x) => x.step >= (2 * rows.length) / 3);
+  const mix = (opMix[r.agent] ??= {});
+  for (const x of tail) mix[x.op] = (mix[x.op] ?? 0) + 1 / tail.length / seeds.length;
+  const rw = rows.map((x) => x.reward ?? 0);
+  if (rw.length > 1) rewardSd[r.key] = sampleStandardDeviation(rw);
+}
+const noneSd = Object.entries(rewardSd).filter(([k]) => k.startsWith("none-")).map(([, v]) => v);
+
 const byAgent = new Map<string, CellResult[]>();
 for (const r of all) byAgent.set(r.agent, [...(byAgent.get(r.agent) ?? []), r]);
 const ms = (xs: number[]) => (xs.length > 1 ? `${mean(xs).toFixed(4)} ± ${sampleStandardDeviation(xs).toFixed(4)}` : xs[0]!.toFixed(4));
@@ -139,8 +156,18 @@ const protocol = { dataset: "beauty", split: "leave-one-out", ranking: "full, hi
 const json = {
   protocol, budget: { epochs_per_run: budget, episodes_per_run: 1, env: a.env }, machine: prov.machine, commit: prov.commit, command: prov.command, date: prov.date,
   fixed_best: gridInfo, transfer: transferInfo,
+  analysis: { op_mix_last_third: opMix, reward_sd_per_run: rewardSd, reward_sd_none_mean: noneSd.length ? mean(noneSd) : null },
   results: all.map((r) => ({ agent: r.agent, seed: r.seed, valid: { "NDCG@10": r.valid["NDCG@10"], "HR@10": r.valid["HR@10"] }, test: { "NDCG@10": r.test["NDCG@10"], "HR@10": r.test["HR@10"] }, wall_s: r.wall_s, return: r.return, run: r.runDir })),
 };
-const md = [`# Augmentation policies on Beauty (${budget} epochs per run)`, "", `Protocol: ${Object.values(protocol).join("; ")}. Commit ${prov.commit}, ${prov.machine}.`, `Command: \`${prov.command}\``, "", markdownTable(table)].join("\n");
+const mixLines = Object.entries(opMix).map(([agent, m]) => `- ${agent}: ${Object.entries(m).sort((x, y) => y[1] - x[1]).slice(0, 4).map(([op, f]) => `${op} ${(100 * f).toFixed(0)}%`).join(", ")}`);
+const md = [
+  `# Augmentation policies on Beauty (${budget} epochs per run)`, "",
+  `Protocol: ${Object.values(protocol).join("; ")}. Commit ${prov.commit}, ${prov.machine}.`, `Command: \`${prov.command}\``, "",
+  markdownTable(table), "",
+  gridInfo ? `fixed-best grid (validation only, seed ${a["grid-seed"]}): ${JSON.stringify(gridInfo)}` : "",
+  transferInfo ? `transfer: ${JSON.stringify(transferInfo)}` : "", "",
+  "Op mix in the last third of each run (share of steps, averaged over seeds):", ...mixLines, "",
+  noneSd.length ? `Reward noise: per-step reward sd of the \`none\` agent (no augmentation at all, so pure training/evaluation noise) = ${mean(noneSd).toFixed(3)} (reward = ${envSpec.rl.reward.scale} × Δ${envSpec.rl.reward.metric} on ${envSpec.rl.reward.validUsers} validation users after every ${envSpec.rl.batchesPerStep} batches).` : "",
+].join("\n");
 writeResult(a.name!, json, md);
 console.log(md);
