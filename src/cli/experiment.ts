@@ -213,13 +213,13 @@ async function loop(config: RunConfig, runDir: string, o: RunOptions, log: ((l: 
         bar = new cliProgress.SingleBar({ stream: process.stderr, format: "ep {ep} [{bar}] {value}/{total} steps | reward {ret} | {metric} | ops: {ops}", hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
         bar.start(maxSteps, 0, { ep, ret: "0", metric: "", ops: "" });
       }
-      bar?.update(step, { ret: ret.toFixed(3), metric: info.valid ? `valid ${metric} ${Object.values(info.valid)[0]!.toFixed(4)}` : "", ops });
+      bar?.update(step, { ret: ret.toFixed(3), metric: info.valid ? `valid ${metric} ${info.valid[metric]!.toFixed(4)}` : "", ops });
       if (step === maxSteps) bar?.stop();
       return;
     }
     if (step % Math.max(1, Math.floor(maxSteps / 10)) !== 0 && step !== maxSteps) return;
     log?.(`[augrl] ep ${ep} step ${step}/${maxSteps} loss ${info.trainLoss.toFixed(4)} return ${ret.toFixed(3)}` +
-      (info.valid ? ` valid ${metric} ${Object.values(info.valid)[0]!.toFixed(4)}` : "") + ` | ops: ${ops}` +
+      (info.valid ? ` valid ${metric} ${info.valid[metric]!.toFixed(4)}` : "") + ` | ops: ${ops}` +
       (Object.keys(losses).length ? ` | ${Object.entries(losses).slice(0, 2).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(" ")}` : ""));
   };
   const boundaryCheckpoint = (nextEpisode: number) => {

@@ -155,8 +155,14 @@ export class AugmentEnv {
     return all.slice(0, k).sort();
   }
 
+  /** Reward-subset validation metrics: the reward metric plus NDCG@10 and HR@10 for the logs (same ranks, no extra scoring). */
+  private subsetMetrics(model: SASRec): Record<string, number> {
+    const names = [...new Set([this.spec.rl.reward.metric, "NDCG@10", "HR@10"])];
+    return evaluate(model, this.split, "valid", { users: this.rewardUsers, metrics: names }).metrics;
+  }
+
   private metric(model: SASRec): number {
-    return evaluate(model, this.split, "valid", { users: this.rewardUsers, metrics: [this.spec.rl.reward.metric] }).metrics[this.spec.rl.reward.metric]!;
+    return this.subsetMetrics(model)[this.spec.rl.reward.metric]!;
   }
 
   private nextBatch(): TrainBatch {
@@ -221,8 +227,8 @@ export class AugmentEnv {
     let reward = 0;
     const evalNow = last || this.stepCount % rl.reward.evalEvery === 0;
     if (Number.isFinite(loss) && evalNow) {
-      const m = this.metric(model);
-      info.valid = { [rl.reward.metric]: m };
+      info.valid = this.subsetMetrics(model);
+      const m = info.valid[rl.reward.metric]!;
       if (Number.isFinite(m)) {
         const scale = rl.reward.scale;
         if (rl.reward.kind === "delta") reward = scale * (m - this.stats.lastMetric);
