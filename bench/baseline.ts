@@ -14,6 +14,7 @@ import { loadEnvSpec, loadSpecData } from "../src/env/spec.ts";
 import { SASRec } from "../src/models/sasrec.ts";
 import { trainSupervised, type EpochLog } from "../src/models/trainer.ts";
 import { describeProtocol } from "../src/models/metrics.ts";
+import { evaluate } from "../src/models/evaluate.ts";
 import { selectBackend, type BackendChoice } from "../src/tf/backend.ts";
 import { markdownTable, provenance, writeResult } from "./report.ts";
 
@@ -26,9 +27,13 @@ const { values: a } = parseArgs({
     seed: { type: "string", default: "42" },
     backend: { type: "string", default: "auto" },
     name: { type: "string", default: "sasrec-beauty" },
+    loss: { type: "string" },
+    lr: { type: "string" },
   },
 });
 const spec = loadEnvSpec(a.env!);
+if (a.loss) spec.model.loss = a.loss as "bce" | "ce";
+if (a.lr) spec.model.learningRate = Number(a.lr);
 const training = {
   ...spec.training,
   ...(a.epochs ? { epochs: Number(a.epochs) } : {}),
@@ -64,7 +69,12 @@ const result = trainSupervised(model, split, rng, training, {
       `[baseline] epoch ${log.epoch} loss ${log.loss.toFixed(4)} train ${log.trainSeconds.toFixed(1)}s` +
         (log.valid ? ` valid NDCG@10 ${log.valid["NDCG@10"]!.toFixed(4)} HR@10 ${log.valid["HR@10"]!.toFixed(4)} (${log.validSeconds!.toFixed(1)}s) best ${best.value.toFixed(4)}@${best.epoch}` : ""),
     );
-    if (best.epoch === log.epoch) save("running", { best_epoch: best.epoch, epochs: log.epoch, valid: log.valid, wall_s: (performance.now() - t0) / 1000 });
+    // At a new best, also measure test there, so an interrupted run still reports an honest result.
+    if (best.epoch === log.epoch) {
+      const test = evaluate(model, split, "test").metrics;
+      console.error(`[baseline]   new best: test NDCG@10 ${test["NDCG@10"]!.toFixed(4)} HR@10 ${test["HR@10"]!.toFixed(4)}`);
+      save("running", { best_epoch: best.epoch, epochs: log.epoch, valid: log.valid, test, wall_s: (performance.now() - t0) / 1000 });
+    }
   },
 });
 const pick = (m: Record<string, number>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, m[k]]));

@@ -36,7 +36,9 @@ export function provenance(): Provenance {
     node: process.version,
     commit,
     dirty,
-    command: ["npm run", process.env.npm_lifecycle_event ?? "", ...process.argv.slice(2)].join(" ").replace(/\s+/g, " ").trim(),
+    command: process.env.npm_lifecycle_event
+      ? ["npm run", process.env.npm_lifecycle_event, "--", ...process.argv.slice(2)].join(" ")
+      : ["node --import tsx", path.relative(process.cwd(), process.argv[1] ?? ""), ...process.argv.slice(2)].join(" "),
     date: new Date().toISOString(),
   };
 }
