@@ -138,7 +138,8 @@ for (const r of all) {
   const rows = readArrowStream<{ step: number; op: string; reward: number | null }>(path.join(r.runDir, "steps.arrows")).rows;
   const tail = rows.filter((x) => x.step >= (2 * rows.length) / 3);
   const mix = (opMix[r.agent] ??= {});
-  for (const x of tail) mix[x.op] = (mix[x.op] ?? 0) + 1 / tail.length / seeds.length;
+  const runsOfAgent = all.filter((y) => y.agent === r.agent).length;
+  for (const x of tail) mix[x.op] = (mix[x.op] ?? 0) + 1 / tail.length / runsOfAgent;
   const rw = rows.map((x) => x.reward ?? 0);
   if (rw.length > 1) rewardSd[r.key] = sampleStandardDeviation(rw);
 }
