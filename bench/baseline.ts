@@ -29,6 +29,7 @@ const { values: a } = parseArgs({
     name: { type: "string", default: "sasrec-beauty" },
     loss: { type: "string" },
     lr: { type: "string" },
+    "loss-norm": { type: "string" },
   },
 });
 const spec = loadEnvSpec(a.env!);
@@ -39,6 +40,7 @@ const training = {
   ...(a.epochs ? { epochs: Number(a.epochs) } : {}),
   ...(a.patience ? { patience: Number(a.patience) } : {}),
   ...(a["eval-every"] ? { evalEvery: Number(a["eval-every"]) } : {}),
+  ...(a["loss-norm"] ? { lossNormalization: a["loss-norm"] as "batch" | "epoch" } : {}),
 };
 const backend = await selectBackend(a.backend as BackendChoice);
 const { split } = loadSpecData(spec);

@@ -78,6 +78,12 @@ export interface TrainBatch {
   targets?: Int32Array[];
   /** Optional per-position loss weight (length seqs[b].length - 1), default 1. `rank-truncate` zeroes the oldest. */
   weights?: Float32Array[];
+  /**
+   * Divide the summed position losses by this instead of the batch's own (weighted) position
+   * count. Length-bucketed batches hold very different numbers of positions; a per-epoch constant
+   * keeps every position's weight equal across batches, as in randomly composed batches.
+   */
+  lossDenominator?: number;
   /** Label-smoothing epsilon for the loss, default 0. */
   labelSmoothing?: number;
   /** Optional negative item per position (length seqs[b].length - 1); default: the model samples uniformly. */

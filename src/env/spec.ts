@@ -25,6 +25,7 @@ const modelSchema = z.strictObject({
 
 const trainingSchema = z.strictObject({
   epochs: posInt, batchSize: posInt, patience: posInt, evalEvery: posInt, bucketBatches: z.boolean(), selectMetric: z.string(),
+  lossNormalization: z.enum(["batch", "epoch"]),
 }).partial();
 
 const rewardSchema = z.strictObject({

@@ -249,7 +249,7 @@ export class SASRec {
         }
       }
     }
-    return { B, L, inputs, targets, negatives, weights };
+    return { B, L, inputs, targets, negatives, weights, lossDenominator: batch.lossDenominator };
   }
 
   /** Training loss for one batch as a scalar tensor (used inside `minimize`). */
@@ -272,7 +272,10 @@ export class SASRec {
       perPos = tf.sub(lse, posLogit);
       if (eps > 0) perPos = tf.add(tf.mul(1 - eps, perPos), tf.mul(eps, tf.sub(lse, tf.mean(logits, -1))));
     }
-    return tf.div(tf.sum(tf.mul(perPos, w)), tf.maximum(tf.sum(w), 1)) as tf.Scalar;
+    // Default: the mean over this batch's positions. With `lossDenominator` (set per epoch by the
+    // trainer) every position weighs the same whatever batch it lands in, as with random batches.
+    const denominator = a.lossDenominator ?? tf.maximum(tf.sum(w), 1);
+    return tf.div(tf.sum(tf.mul(perPos, w)), denominator) as tf.Scalar;
   }
 
   /** One optimisation step on `batch`; returns the mean training loss. */

@@ -22,6 +22,12 @@ export interface TrainerConfig {
   bucketBatches: boolean;
   /** Metric that selects the best epoch. Default `NDCG@10`. */
   selectMetric: string;
+  /**
+   * `batch`: each batch's loss is the mean over its own positions (SASRec's usual form).
+   * `epoch`: every batch divides by the epoch's mean positions per batch, so with length
+   * bucketing each position weighs the same as with random batches. Default `batch`.
+   */
+  lossNormalization: "batch" | "epoch";
 }
 
 export const TRAINER_DEFAULTS: TrainerConfig = {
@@ -31,6 +37,7 @@ export const TRAINER_DEFAULTS: TrainerConfig = {
   evalEvery: 1,
   bucketBatches: true,
   selectMetric: "NDCG@10",
+  lossNormalization: "batch",
 };
 
 export interface EpochLog {
@@ -78,6 +85,11 @@ export function trainSupervised(
     const te = performance.now();
     const make = c.bucketBatches ? bucketedTrainBatches : trainBatches;
     const batches = make(split, { batchSize: c.batchSize, maxLen: model.config.maxLen, rng: dataRng, withTimes: false });
+    if (c.lossNormalization === "epoch") {
+      let positions = 0;
+      for (const b of batches) for (const s of b.seqs) positions += s.length - 1;
+      for (const b of batches) b.lossDenominator = positions / batches.length;
+    }
     let lossSum = 0;
     batches.forEach((batch, i) => {
       lossSum += model.trainStep(batch);
