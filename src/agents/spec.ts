@@ -11,9 +11,9 @@
  * each agent's config so the run records the fully resolved config. Unknown keys are errors.
  * Op names are checked later, against the env's action space, in `createAgent`.
  */
-import { readFileSync } from "node:fs";
 import { z } from "zod";
 import type { Rng } from "../core/rng.ts";
+import { describeIssues, readJsonFile } from "../core/validate.ts";
 import { BanditAgent, type BanditConfig, DEFAULT_BANDIT_CONFIG } from "./bandit.ts";
 import { DEFAULT_FIXED_CONFIG, FixedAgent, type FixedConfig } from "./fixed.ts";
 import { DEFAULT_NONE_CONFIG, NoneAgent, type NoneConfig } from "./none.ts";
@@ -134,35 +134,19 @@ export const AGENT_KINDS = ["none", "fixed", "random", "trivial", "bandit", "rei
 export function parseAgentSpec(value: unknown, source = "<agent spec>"): AgentSpec {
   const result = agentSpecSchema.safeParse(value);
   if (result.success) return result.data satisfies AgentSpec;
-  const lines = result.error.issues.map((issue) => {
-    const path = issue.path.map(String);
-    if (issue.code === "unrecognized_keys") {
-      return issue.keys.map((k) => `  \`${[...path, k].join(".")}\`: unknown key; remove it or fix its spelling`).join("\n");
-    }
-    if (issue.code === "invalid_union" && path.join(".") === "agent") {
-      return `  \`agent\`: got ${JSON.stringify(at(value, path))}; expected one of ${AGENT_KINDS.join(", ")}`;
-    }
-    const got = at(value, path);
-    return `  \`${path.join(".") || "(root)"}\`: ${issue.message}; got ${got === undefined ? "nothing" : JSON.stringify(got)}`;
-  });
+  // Shared wording for every issue, except an unknown `agent`, where the union's own message
+  // would list zod internals instead of the kinds.
+  const lines = result.error.issues.map((issue) =>
+    issue.code === "invalid_union" && issue.path.join(".") === "agent"
+      ? `  \`agent\`: got ${JSON.stringify((value as { agent?: unknown }).agent)}; expected one of ${AGENT_KINDS.join(", ")}`
+      : describeIssues([issue], value)[0]!,
+  );
   throw new Error(`${source}: invalid agent spec\n${lines.join("\n")}`);
 }
 
 /** Reads and validates a policies/*.json file; errors name the file and the key path. */
 export function loadAgentSpec(path: string): AgentSpec {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new Error(`${path}: cannot read agent spec (${(e as Error).message}); pass an existing file, e.g. policies/ppo.json`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
-  }
-  return parseAgentSpec(value, path);
+  return parseAgentSpec(readJsonFile(path, "agent spec", "pass an existing file, e.g. policies/ppo.json"), path);
 }
 
 /** Fills every default, so the run can record the fully resolved config. Idempotent. */
@@ -219,12 +203,3 @@ function withDefaults<C extends object>(defaults: C, params: Partial<C> | undefi
   return { ...defaults, ...Object.fromEntries(set) } as C;
 }
 
-/** The value at a key path of a parsed JSON value (undefined if absent). */
-function at(value: unknown, path: string[]): unknown {
-  let v = value;
-  for (const k of path) {
-    if (v === null || typeof v !== "object") return undefined;
-    v = (v as Record<string, unknown>)[k];
-  }
-  return v;
-}

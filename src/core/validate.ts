@@ -30,13 +30,13 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown, source
   throw new Error(`${source}: invalid ${what}\n${describeIssues(result.error.issues, value).join("\n")}`);
 }
 
-/** Read a JSON file; errors name the file. */
-export function readJsonFile(path: string, hint = ""): unknown {
+/** Read a JSON file; errors name the file, what it should hold (e.g. `env spec`) and a hint. */
+export function readJsonFile(path: string, what: string, hint = ""): unknown {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
-    throw new Error(`${path}: cannot read (${(e as Error).message})${hint ? `; ${hint}` : ""}`);
+    throw new Error(`${path}: cannot read ${what} (${(e as Error).message})${hint ? `; ${hint}` : ""}`);
   }
   try {
     return JSON.parse(text);

@@ -95,7 +95,7 @@ export interface ResolvedEnvSpec {
 
 /** Read, validate and resolve an env spec file. */
 export function loadEnvSpec(file: string): ResolvedEnvSpec {
-  const raw = parseWith(envSpecSchema, readJsonFile(file, "pass an env spec such as envs/beauty-sasrec.json"), file, "env spec");
+  const raw = parseWith(envSpecSchema, readJsonFile(file, "env spec", "pass an env spec such as envs/beauty-sasrec.json"), file, "env spec");
   const dir = path.dirname(path.resolve(file));
   const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(dir, p));
   const rl = { ...RL_DEFAULTS, ...raw.rl, reward: { ...RL_DEFAULTS.reward, ...raw.rl?.reward } };
