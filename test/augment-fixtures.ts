@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Rng } from "../src/core/rng.ts";
+import { leaveOneOut } from "../src/data/split.ts";
 import type { Catalogue, LeaveOneOutSplit, SeqDataset, TrainBatch } from "../src/data/types.ts";
 import { buildOpContext, type OpContext } from "../src/augment/opcontext.ts";
 import { withContext } from "../src/augment/context.ts";
@@ -44,13 +45,7 @@ export function syntheticDataset(): { dataset: SeqDataset; split: LeaveOneOutSpl
   }
   const catalogue: Catalogue = { titles, attributes, numAttributes: 12 };
   const dataset: SeqDataset = { name: "synthetic", numItems: NUM_ITEMS, sequences, timestamps, catalogue };
-  const split: LeaveOneOutSplit = {
-    dataset,
-    train: sequences.map((s) => s.slice(0, -2)),
-    validTarget: Int32Array.from(sequences, (s) => s[s.length - 2]!),
-    testTarget: Int32Array.from(sequences, (s) => s[s.length - 1]!),
-  };
-  return { dataset, split };
+  return { dataset, split: leaveOneOut(dataset) };
 }
 
 let cachedCtx: OpContext | undefined;
@@ -107,11 +102,5 @@ export function beautySample(n: number): { dataset: SeqDataset; split: LeaveOneO
   const attrJson = JSON.parse(readFileSync(new URL("Beauty_item2attributes.json", root), "utf8")) as Record<string, number[]>;
   const attributes: Int32Array[] = Array.from({ length: numItems + 1 }, (_, it) => Int32Array.from(attrJson[String(it)] ?? []));
   const dataset: SeqDataset = { name: "beauty-head", numItems, sequences, catalogue: { titles, attributes, numAttributes: 637 } };
-  const split: LeaveOneOutSplit = {
-    dataset,
-    train: sequences.map((s) => s.slice(0, -2)),
-    validTarget: Int32Array.from(sequences, (s) => s[s.length - 2]!),
-    testTarget: Int32Array.from(sequences, (s) => s[s.length - 1]!),
-  };
-  return { dataset, split };
+  return { dataset, split: leaveOneOut(dataset) };
 }
