@@ -76,3 +76,16 @@ export const CHROMIUM_ARGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ];
+
+/** Launch headless Debian Chromium and open `url` in a 1280×1100 page that records page errors. */
+export async function openMonitorPage(url: string) {
+  const { chromium } = await import("playwright-core");
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(url);
+  // The page publishes what it has drawn on window.__augrlMonitor (counts per chart, status).
+  const state = () => page.evaluate(() => (window as unknown as { __augrlMonitor: any }).__augrlMonitor);
+  return { browser, page, errors, state };
+}

@@ -4,10 +4,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { it } from "node:test";
-import { chromium } from "playwright-core";
 import { runExperiment } from "../src/cli/experiment.ts";
 import { MonitorServer } from "../src/monitor/server.ts";
-import { CHROMIUM, CHROMIUM_ARGS } from "./monitor-helpers.ts";
+import { CHROMIUM, openMonitorPage } from "./monitor-helpers.ts";
 
 
 it("shows a live tiny run in headless Chromium and saves a screenshot", async (t) => {
@@ -15,17 +14,9 @@ it("shows a live tiny run in headless Chromium and saves a screenshot", async (t
     t.skip(`${CHROMIUM} missing: install Debian's chromium to run the browser test`);
     return;
   }
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: CHROMIUM_ARGS,
-  });
   const server = await MonitorServer.start({ port: 0, heartbeatMs: 200 });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
-  const errors: string[] = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
+  const { browser, page, errors, state } = await openMonitorPage(server.url);
   try {
-    await page.goto(server.url);
-    const state = () => page.evaluate(() => (window as unknown as { __augrlMonitor: any }).__augrlMonitor);
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "augrl-mon-"));
     const run = await runExperiment({
       env: "test/fixtures/env/tiny.json", agent: "policies/bandit.json", episodes: 2, seed: 11, out, runId: "live",
