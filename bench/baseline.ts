@@ -4,6 +4,7 @@
  *
  *   npm run bench:baseline -- [--env envs/beauty-sasrec.json] [--epochs 200] [--patience 10]
  *                             [--eval-every 1] [--seed 42] [--backend auto] [--name sasrec-beauty]
+ *                             [--eval-threads auto|N] [--loss bce|ce] [--lr 0.001] [--loss-norm batch|epoch]
  *
  * Writes bench/results/<name>.json and .md after every new best epoch (status "running") and at
  * the end (status "finished"), so an interrupted run still leaves an honest partial result.
@@ -16,6 +17,7 @@ import { trainSupervised, type EpochLog } from "../src/models/trainer.ts";
 import { describeProtocol } from "../src/models/metrics.ts";
 import { evaluate } from "../src/models/evaluate.ts";
 import { selectBackend, type BackendChoice } from "../src/tf/backend.ts";
+import { useEvalThreads } from "../src/models/eval-pool.ts";
 import { markdownTable, provenance, writeResult } from "./report.ts";
 
 const { values: a } = parseArgs({
@@ -30,6 +32,7 @@ const { values: a } = parseArgs({
     loss: { type: "string" },
     lr: { type: "string" },
     "loss-norm": { type: "string" },
+    "eval-threads": { type: "string", default: "auto" },
   },
 });
 const spec = loadEnvSpec(a.env!);
@@ -43,6 +46,7 @@ const training = {
   ...(a["loss-norm"] ? { lossNormalization: a["loss-norm"] as "batch" | "epoch" } : {}),
 };
 const backend = await selectBackend(a.backend as BackendChoice);
+const evalThreads = useEvalThreads(a["eval-threads"] === "auto" ? "auto" : Number(a["eval-threads"]), backend.name, (l) => console.error(l));
 const { split } = loadSpecData(spec);
 const seed = Number(a.seed);
 const rng = new Rng(seed);
@@ -52,7 +56,7 @@ const t0 = performance.now();
 const history: EpochLog[] = [];
 
 function save(status: string, extra: object) {
-  const json = { dataset: split.dataset.name, status, ...extra, backend: backend.name, commit: prov.commit, command: prov.command, machine: prov.machine, date: prov.date, model: spec.model, training, seed, history };
+  const json = { dataset: split.dataset.name, status, ...extra, backend: backend.name, eval_threads: evalThreads, commit: prov.commit, command: prov.command, machine: prov.machine, date: prov.date, model: spec.model, training, seed, history };
   const r = json as unknown as { test?: Record<string, number>; valid?: Record<string, number> };
   const md = [
     `# SASRec on ${split.dataset.name} (${status})`, "",

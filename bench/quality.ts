@@ -61,7 +61,7 @@ function runCell(cell: Cell): Promise<CellResult> {
   if (done(cell.key)) return Promise.resolve(load(cell.key));
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const args = ["--import", "tsx", "bench/quality-cell.ts", JSON.stringify({ ...cell, env: a.env, budgetEpochs: budget, out: path.join(outDir, "runs") })];
+    const args = ["--import", "tsx", "bench/quality-cell.ts", JSON.stringify({ ...cell, env: a.env, budgetEpochs: budget, out: path.join(outDir, "runs"), evalThreads: Number(a.workers) > 1 ? 1 : "auto" })];
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d) => (out += d));

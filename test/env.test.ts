@@ -87,6 +87,24 @@ describe("AugmentEnv contract", () => {
     };
     assert.deepEqual(await play(), await play());
   });
+
+  it("training.lossNormalization 'epoch' divides every batch loss by the epoch's mean positions", async () => {
+    const firstLosses = async (norm: "batch" | "epoch") => {
+      const env = new AugmentEnv({ ...spec, training: { ...spec.training, lossNormalization: norm } }, split);
+      env.reset(3);
+      const losses: number[] = [];
+      for (let i = 0; i < 3; i++) losses.push((await env.step({ ops: [0], magnitudes: [0] })).info.trainLoss);
+      env.dispose();
+      return losses;
+    };
+    const batch = await firstLosses("batch");
+    const epoch = await firstLosses("epoch");
+    // Same data and weights at the first step: only the denominator differs, and bucketed
+    // batches have unequal position counts, so the ratio cannot be 1 for every step.
+    assert.equal(batch.length, 3);
+    assert.ok(batch.every(Number.isFinite) && epoch.every(Number.isFinite));
+    assert.ok(batch.some((b, i) => Math.abs(b - epoch[i]!) > 1e-6 * Math.abs(b)), `losses equal: ${batch} vs ${epoch}`);
+  });
 });
 
 describe("rl-train run: logs, reproducibility, resume, export", () => {

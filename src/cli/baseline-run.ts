@@ -17,7 +17,8 @@ import { DEFAULT_METRICS, describeProtocol, type Protocol } from "../models/metr
 import { SASRec } from "../models/sasrec.ts";
 import { trainSupervised, type EpochLog, type TrainerConfig } from "../models/trainer.ts";
 import { selectBackend, type BackendChoice, type BackendInfo } from "../tf/backend.ts";
-import { checkInteger, checkRunOptions, DEFAULT_OUT_DIR, type RunOptions } from "./options.ts";
+import { useEvalThreads } from "../models/eval-pool.ts";
+import { checkInteger, checkRunOptions, DEFAULT_OUT_DIR, parseEvalThreads, type RunOptions } from "./options.ts";
 
 /** Options of `runBaseline`; defaults in brackets. */
 export interface RunBaselineOptions extends RunOptions {
@@ -33,6 +34,8 @@ export interface RunBaselineOptions extends RunOptions {
   epochs?: number;
   /** Validations without a new best before stopping. [the spec's training.patience] */
   patience?: number;
+  /** Threads for full-ranking evaluation (wasm/cpu); ranks never depend on it. [auto = CPU cores, max 4] */
+  evalThreads?: number | "auto";
   /**
    * `bar`: a cli-progress bar on stderr, updated per batch, plus one line per epoch;
    * `lines`: one line per epoch (what a log file wants); `none`. [bar when stderr is a TTY, else lines]
@@ -56,6 +59,8 @@ export interface BaselineConfigRecord {
   dataset: { name: string; users: number; items: number; excludedUsers: number; trainInteractions: number };
   modelParameters: number;
   backend: BackendInfo;
+  /** Threads that ran full-ranking evaluation (never changes the ranks). */
+  evalThreads: number;
   provenance: RunMetadata;
 }
 
@@ -96,6 +101,7 @@ export async function runBaseline(options: RunBaselineOptions): Promise<RunBasel
   checkRunOptions(options);
   if (options.epochs !== undefined) checkInteger("--epochs", options.epochs, 1);
   if (options.patience !== undefined) checkInteger("--patience", options.patience, 1);
+  if (options.evalThreads !== undefined) parseEvalThreads(options.evalThreads);
   if (options.progress !== undefined && !["bar", "lines", "none"].includes(options.progress)) {
     throw new Error(`\`progress\` must be "bar", "lines" or "none"; got ${JSON.stringify(options.progress)}`);
   }
@@ -112,6 +118,7 @@ export async function runBaseline(options: RunBaselineOptions): Promise<RunBasel
     ...(options.patience !== undefined ? { patience: options.patience } : {}),
   };
   const backend = await selectBackend(options.backend ?? "auto", log);
+  const evalThreads = useEvalThreads(options.evalThreads ?? "auto", backend.name, log);
   const { split } = loadSpecData(spec);
   const rng = new Rng(seed);
   const model = new SASRec(spec.model, split.dataset.numItems, rng.child("model"));
@@ -135,6 +142,7 @@ export async function runBaseline(options: RunBaselineOptions): Promise<RunBasel
       },
       modelParameters: model.parameterCount,
       backend,
+      evalThreads,
       provenance: runMetadata(),
     };
     writeJson(path.join(runDir, "config.json"), config);

@@ -3,19 +3,20 @@
  *
  *   rl-train baseline --env envs/beauty-sasrec.json [--epochs N] [--seed S]
  *                     [--backend auto|gpu|node|wasm|cpu] [--out runs/] [--patience P]
+ *                     [--eval-threads auto|N]
  *
  * nx shape: the builder composes the shared option helpers (src/cli/options.ts), the handler
  * lazy-imports `runBaseline` (src/cli/baseline-run.ts) so `rl-train --help` does not load tfjs.
  */
 import type { CommandModule } from "yargs";
-import { withRunOptions } from "./options.ts";
+import { parseEvalThreads, withEvalThreadsOption, withRunOptions } from "./options.ts";
 
 /** `rl-train baseline`; the lead registers it in src/cli/main.ts with `.command(baselineCommand)`. */
 export const baselineCommand: CommandModule<object, any> = {
   command: "baseline",
   describe: "train SASRec without augmentation; print validation/test metrics (full ranking) and write runs/<run-id>/",
   builder: (y) =>
-    withRunOptions(y)
+    withEvalThreadsOption(withRunOptions(y))
       .option("epochs", { type: "number", describe: "most training epochs (default: the spec's training.epochs)" })
       .option("patience", { type: "number", describe: "stop after this many validations without a new best (default: the spec's training.patience)" }),
   handler: async (argv) => {
@@ -27,6 +28,7 @@ export const baselineCommand: CommandModule<object, any> = {
       out: argv.out,
       epochs: argv.epochs,
       patience: argv.patience,
+      evalThreads: parseEvalThreads(argv["eval-threads"]),
     });
   },
 };

@@ -77,7 +77,7 @@ export async function playRound(jobs: FrozenEpisodeJob[], workers: number): Prom
   let next = 0;
   const runOne = (job: FrozenEpisodeJob) =>
     new Promise<PlayedEpisode>((resolve, reject) => {
-      const w = new Worker(new URL("./worker-bootstrap.mjs", import.meta.url), {
+      const w = new Worker(new URL("../core/worker-bootstrap.mjs", import.meta.url), {
         workerData: { module: new URL("./episode-worker.ts", import.meta.url).href, job },
       });
       w.once("message", (m: PlayedEpisode | { error: string }) => {

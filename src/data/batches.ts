@@ -71,3 +71,14 @@ export function trainBatches(split: LeaveOneOutSplit, opts: TrainBatchOptions): 
   }
   return batches;
 }
+
+/**
+ * Give every batch of an epoch the same loss denominator: the epoch's mean number of
+ * (input, target) positions per batch. With length-bucketed batches the per-batch mean would
+ * weight a position in a batch of short histories far more than one in a batch of long ones.
+ */
+export function normaliseLossPerEpoch(batches: TrainBatch[]): void {
+  let positions = 0;
+  for (const b of batches) for (const s of b.seqs) positions += Math.max(0, s.length - 1);
+  for (const b of batches) b.lossDenominator = positions / batches.length;
+}

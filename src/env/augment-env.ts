@@ -43,7 +43,7 @@
  */
 import { Rng, type RngState } from "../core/rng.ts";
 import { applySubPolicy, buildOpContext, createBatchOps, type BatchOp, type SubPolicyStep } from "../augment/index.ts";
-import { eligibleUsers } from "../data/batches.ts";
+import { eligibleUsers, normaliseLossPerEpoch } from "../data/batches.ts";
 import { bucketedTrainBatches } from "../data/bucketing.ts";
 import type { LeaveOneOutSplit, TrainBatch } from "../data/types.ts";
 import { evaluate } from "../models/evaluate.ts";
@@ -171,6 +171,7 @@ export class AugmentEnv {
       this.epochBatches = bucketedTrainBatches(this.split, {
         batchSize: this.spec.training.batchSize, maxLen: this.spec.model.maxLen, rng: this.batchRng, withTimes: true,
       });
+      if (this.spec.training.lossNormalization === "epoch") normaliseLossPerEpoch(this.epochBatches);
       this.epoch++;
       this.cursor = 0;
     }
@@ -322,6 +323,7 @@ export class AugmentEnv {
       this.epochBatches = bucketedTrainBatches(this.split, {
         batchSize: this.spec.training.batchSize, maxLen: this.spec.model.maxLen, rng: epochRng, withTimes: true,
       });
+      if (this.spec.training.lossNormalization === "epoch") normaliseLossPerEpoch(this.epochBatches);
     }
     this.batchRng = Rng.restore(state.batchRng);
     this.cursor = state.cursor;

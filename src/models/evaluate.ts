@@ -23,6 +23,25 @@ export interface EvalOptions {
   chunkSize?: number;
   /** Metric names; default HR@5/10/20, NDCG@5/10/20, MRR. */
   metrics?: readonly string[];
+  /**
+   * Share the chunks with scoring threads (see eval-pool.ts); `null` forces this thread alone.
+   * Default: the pool installed with `setDefaultChunkRunner`, if any.
+   */
+  runner?: ChunkRunner | null;
+}
+
+/**
+ * Something that ranks a list of chunks, possibly on other threads. It must return exactly
+ * what `rankChunk` returns for each chunk, so results never depend on the number of threads.
+ */
+export interface ChunkRunner {
+  rankChunks(model: NextItemScorer, split: LeaveOneOutSplit, which: "valid" | "test", chunks: Int32Array[]): Int32Array[];
+}
+
+let defaultRunner: ChunkRunner | undefined;
+/** Install (or with `undefined` remove) the runner every `evaluate` call uses by default. */
+export function setDefaultChunkRunner(runner: ChunkRunner | undefined): void {
+  defaultRunner = runner;
 }
 
 export interface EvalResult {
@@ -35,43 +54,23 @@ export interface EvalResult {
 
 export function evaluate(model: NextItemScorer, split: LeaveOneOutSplit, which: "valid" | "test", opts: EvalOptions = {}): EvalResult {
   const t0 = performance.now();
-  const V = split.dataset.numItems;
-  const width = V + 2;
   const users = opts.users ?? Int32Array.from(split.train.keys());
   const chunk = opts.chunkSize ?? 1024;
   // Score users in order of history length so each chunk is padded only to its own longest
   // history (a random chunk of 1024 almost always contains a 50-item one). Ranks are stored
   // back in the caller's order.
   const order = Int32Array.from(users.keys()).sort((a, b) => split.train[users[a]!]!.length - split.train[users[b]!]!.length);
-  const ranks = new Int32Array(users.length);
+  const chunks: Int32Array[] = [];
   for (let start = 0; start < order.length; start += chunk) {
-    const pos = order.subarray(start, Math.min(start + chunk, order.length));
-    const ids = Int32Array.from(pos, (p) => users[p]!);
-    const histories = Array.from(ids, (u) => historyOf(split, u, which));
-    const scores = model.scoreNext(histories);
-    for (let b = 0; b < ids.length; b++) {
-      const u = ids[b]!;
-      const target = which === "valid" ? split.validTarget[u]! : split.testTarget[u]!;
-      const row = b * width;
-      const st = scores[row + target]!;
-      // Ties and NaN count against the target (`!(s < st)`): otherwise a collapsed model (all
-      // scores equal) or a diverged one (NaN) would rank every target first and score perfectly.
-      // Counting the items strictly below is a branch-free loop (3x faster than testing each
-      // item against the target); the target itself is never below itself, hence the -1.
-      const items = scores.subarray(row + 1, row + 1 + V);
-      let below = 0;
-      for (let j = 0; j < V; j++) below += (items[j]! < st) as unknown as number;
-      let rank = V - below - 1;
-      // History items are excluded from the ranking; only those that outscored the target moved it.
-      const hist = fullHistory(split, u, which);
-      const seen = new Set<number>();
-      for (const item of hist) {
-        if (item !== target && !seen.has(item) && !(scores[row + item]! < st)) rank--;
-        seen.add(item);
-      }
-      ranks[pos[b]!] = rank;
-    }
+    chunks.push(Int32Array.from(order.subarray(start, Math.min(start + chunk, order.length)), (p) => users[p]!));
   }
+  const runner = opts.runner === null ? undefined : (opts.runner ?? defaultRunner);
+  const chunkRanks = runner && chunks.length > 1
+    ? runner.rankChunks(model, split, which, chunks)
+    : chunks.map((ids) => rankChunk(model, split, which, ids));
+  const ranks = new Int32Array(users.length);
+  let k = 0;
+  for (const r of chunkRanks) for (let b = 0; b < r.length; b++) ranks[order[k++]!] = r[b]!;
   return {
     metrics: metricsFromRanks(ranks, opts.metrics ?? DEFAULT_METRICS),
     protocol: { dataset: split.dataset.name, split: which, ranking: "full", usersEvaluated: users.length },
@@ -80,17 +79,46 @@ export function evaluate(model: NextItemScorer, split: LeaveOneOutSplit, which: 
   };
 }
 
+/** The split fields ranking reads (scoring threads receive only these). */
+export type RankingSplit = Pick<LeaveOneOutSplit, "train" | "validTarget" | "testTarget"> & { dataset: { numItems: number } };
+
+/** 0-based full-ranking rank of each user's target, scoring the users `ids` in one call. */
+export function rankChunk(model: NextItemScorer, split: RankingSplit, which: "valid" | "test", ids: Int32Array): Int32Array {
+  const V = split.dataset.numItems;
+  const width = V + 2;
+  const scores = model.scoreNext(Array.from(ids, (u) => fullHistory(split, u, which)));
+  const out = new Int32Array(ids.length);
+  for (let b = 0; b < ids.length; b++) {
+    const u = ids[b]!;
+    const target = which === "valid" ? split.validTarget[u]! : split.testTarget[u]!;
+    const row = b * width;
+    const st = scores[row + target]!;
+    // Ties and NaN count against the target (`!(s < st)`): otherwise a collapsed model (all
+    // scores equal) or a diverged one (NaN) would rank every target first and score perfectly.
+    // Counting the items strictly below is a branch-free loop (3x faster than testing each
+    // item against the target); the target itself is never below itself, hence the -1.
+    const items = scores.subarray(row + 1, row + 1 + V);
+    let below = 0;
+    for (let j = 0; j < V; j++) below += (items[j]! < st) as unknown as number;
+    let rank = V - below - 1;
+    // History items are excluded from the ranking; only those that outscored the target moved it.
+    const hist = fullHistory(split, u, which);
+    const seen = new Set<number>();
+    for (const item of hist) {
+      if (item !== target && !seen.has(item) && !(scores[row + item]! < st)) rank--;
+      seen.add(item);
+    }
+    out[b] = rank;
+  }
+  return out;
+}
+
 /** All items the user interacted with before the target (excluded from ranking). */
-function fullHistory(split: LeaveOneOutSplit, u: number, which: "valid" | "test"): Int32Array {
+function fullHistory(split: RankingSplit, u: number, which: "valid" | "test"): Int32Array {
   const train = split.train[u]!;
   if (which === "valid") return train;
   const out = new Int32Array(train.length + 1);
   out.set(train);
   out[train.length] = split.validTarget[u]!;
   return out;
-}
-
-/** The model's input history (the model itself keeps only its last maxLen items). */
-function historyOf(split: LeaveOneOutSplit, u: number, which: "valid" | "test"): Int32Array {
-  return fullHistory(split, u, which);
 }

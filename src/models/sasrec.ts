@@ -397,20 +397,30 @@ export class SASRec {
 
   /** Copy of every weight and optimizer slot. */
   getState(): SASRecState {
-    const weights: SASRecState["weights"] = {};
-    for (const [name, v] of this.vars) weights[name] = { shape: v.shape, data: v.dataSync().slice() as Float32Array };
-    return { weights, optimizer: this.optimizer.getState(), rng: { dropout: this.rngDropout.state(), negatives: this.rngNegatives.state() } };
+    return { weights: this.getWeights(), optimizer: this.optimizer.getState(), rng: { dropout: this.rngDropout.state(), negatives: this.rngNegatives.state() } };
   }
 
-  /** Restore `getState()` output exactly (weights and Adam moments and step). */
-  setState(state: SASRecState): void {
+  /** Copy of the weights alone (what scoring needs; `getState` adds the optimizer and streams). */
+  getWeights(): SASRecState["weights"] {
+    const weights: SASRecState["weights"] = {};
+    for (const [name, v] of this.vars) weights[name] = { shape: v.shape, data: v.dataSync().slice() as Float32Array };
+    return weights;
+  }
+
+  /** Overwrite the weights (e.g. a scoring replica); optimizer and streams are left as they are. */
+  setWeights(weights: SASRecState["weights"]): void {
     for (const [name, v] of this.vars) {
-      const w = state.weights[name];
-      if (!w) throw new Error(`SASRec.setState: weight \`${name}\` missing from the state`);
+      const w = weights[name];
+      if (!w) throw new Error(`SASRec.setWeights: weight \`${name}\` missing`);
       const t = tf.tensor(w.data, w.shape);
       v.assign(t);
       t.dispose();
     }
+  }
+
+  /** Restore `getState()` output exactly (weights and Adam moments and step). */
+  setState(state: SASRecState): void {
+    this.setWeights(state.weights);
     this.optimizer.setState(state.optimizer);
     this.rngDropout = Rng.restore(state.rng.dropout);
     this.rngNegatives = Rng.restore(state.rng.negatives);

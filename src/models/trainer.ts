@@ -4,7 +4,7 @@
  */
 import type { Rng } from "../core/rng.ts";
 import { bucketedTrainBatches } from "../data/bucketing.ts";
-import { trainBatches } from "../data/batches.ts";
+import { normaliseLossPerEpoch, trainBatches } from "../data/batches.ts";
 import type { LeaveOneOutSplit } from "../data/types.ts";
 import { evaluate, type EvalResult } from "./evaluate.ts";
 import type { SASRec, SASRecState } from "./sasrec.ts";
@@ -85,11 +85,7 @@ export function trainSupervised(
     const te = performance.now();
     const make = c.bucketBatches ? bucketedTrainBatches : trainBatches;
     const batches = make(split, { batchSize: c.batchSize, maxLen: model.config.maxLen, rng: dataRng, withTimes: false });
-    if (c.lossNormalization === "epoch") {
-      let positions = 0;
-      for (const b of batches) for (const s of b.seqs) positions += s.length - 1;
-      for (const b of batches) b.lossDenominator = positions / batches.length;
-    }
+    if (c.lossNormalization === "epoch") normaliseLossPerEpoch(batches);
     let lossSum = 0;
     batches.forEach((batch, i) => {
       lossSum += model.trainStep(batch);

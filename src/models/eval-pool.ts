@@ -1,0 +1,168 @@
+/**
+ * Full-ranking evaluation on several threads.
+ *
+ * The wasm backend runs one thread per process in Node, and a full Beauty evaluation is ~50
+ * GFLOP of matmuls (every user × every item), so a second core halves it. Each helper thread
+ * holds its own wasm backend and a scoring replica of the model; before every evaluation it
+ * receives the current weights. The calling thread and the helpers take chunks from one shared
+ * atomic counter, so a slow or late helper never delays the others.
+ *
+ * `rankChunks` is synchronous (the caller blocks in `Atomics.wait` while helpers finish), so
+ * `evaluate` stays a plain function for the trainer and the env. Every chunk is computed by
+ * `rankChunk` on the same backend build whichever thread takes it, so the ranks are identical
+ * to a single-threaded evaluation (tested).
+ */
+import * as os from "node:os";
+import { Worker } from "node:worker_threads";
+import type { BackendName } from "../tf/backend.ts";
+import { rankChunk, setDefaultChunkRunner, type ChunkRunner, type NextItemScorer } from "./evaluate.ts";
+import type { LeaveOneOutSplit } from "../data/types.ts";
+import type { SASRecConfig, SASRecState } from "./sasrec.ts";
+
+/** Control word states shared with each helper. */
+export const HelperState = { Starting: 0, Idle: 1, Busy: 2, Failed: 3 } as const;
+export type HelperState = (typeof HelperState)[keyof typeof HelperState];
+
+/** A model the pool can copy into its helpers. */
+interface Replicable extends NextItemScorer {
+  readonly config: SASRecConfig;
+  readonly numItems: number;
+  getWeights(): SASRecState["weights"];
+}
+
+function isReplicable(m: NextItemScorer): m is Replicable {
+  const r = m as Partial<Replicable>;
+  return typeof r.getWeights === "function" && typeof r.config === "object" && typeof r.numItems === "number";
+}
+
+interface Helper {
+  worker: Worker;
+  /** [state]; see HelperState. */
+  ctrl: Int32Array;
+  /** UTF-8 error text written by a failed helper (the caller cannot receive messages while blocked). */
+  error: Uint8Array;
+  splits: WeakSet<LeaveOneOutSplit>;
+}
+
+export interface EvalPoolOptions {
+  /** Threads in total, the calling thread included (default: the machine's cores, at most 4). */
+  threads?: number;
+  /** Backend the helpers initialise; must be the caller's, or the ranks could differ. */
+  backend: BackendName;
+  /** How long to wait for a helper to start or finish before giving up (default 300 s). */
+  timeoutMs?: number;
+  /** Whether the calling thread scores chunks too (default true; false leaves all to helpers, for tests). */
+  callerScores?: boolean;
+}
+
+export class EvalPool implements ChunkRunner {
+  readonly threads: number;
+  private readonly helpers: Helper[] = [];
+  private readonly timeoutMs: number;
+  private readonly callerScores: boolean;
+  /** Chunks each thread scored in the last `rankChunks` (caller first). */
+  lastShare: number[] = [];
+  private splitIds = new WeakMap<LeaveOneOutSplit, number>();
+  private nextSplitId = 0;
+
+  /** Start the helper threads and wait (blocking) until each has its backend ready. */
+  constructor(opts: EvalPoolOptions) {
+    this.threads = Math.max(1, Math.floor(opts.threads ?? Math.min(4, os.availableParallelism())));
+    this.timeoutMs = opts.timeoutMs ?? 300_000;
+    this.callerScores = opts.callerScores ?? true;
+    for (let i = 1; i < this.threads; i++) {
+      const ctrl = new Int32Array(new SharedArrayBuffer(8)); // [state, chunks scored in the last job]
+      const error = new Uint8Array(new SharedArrayBuffer(4096));
+      const worker = new Worker(new URL("../core/worker-bootstrap.mjs", import.meta.url), {
+        workerData: { module: new URL("./eval-worker.ts", import.meta.url).href, backend: opts.backend, ctrl, error },
+      });
+      worker.unref(); // an idle pool must not keep the process alive
+      this.helpers.push({ worker, ctrl, error, splits: new WeakSet() });
+    }
+    for (const h of this.helpers) this.waitWhile(h, HelperState.Starting, "start");
+  }
+
+  rankChunks(model: NextItemScorer, split: LeaveOneOutSplit, which: "valid" | "test", chunks: Int32Array[]): Int32Array[] {
+    if (this.helpers.length === 0 || !isReplicable(model)) return chunks.map((ids) => rankChunk(model, split, which, ids));
+    const offsets = new Int32Array(chunks.length + 1);
+    chunks.forEach((c, i) => (offsets[i + 1] = offsets[i]! + c.length));
+    const ranks = new Int32Array(new SharedArrayBuffer(4 * offsets[chunks.length]!));
+    const counter = new Int32Array(new SharedArrayBuffer(4));
+    const splitId = this.splitId(split);
+    const weights = model.getWeights();
+    for (const h of this.helpers) {
+      if (!h.splits.has(split)) {
+        // Only what ranking reads; sent once per split and helper.
+        h.worker.postMessage({ type: "split", splitId, train: split.train, validTarget: split.validTarget, testTarget: split.testTarget, numItems: split.dataset.numItems });
+        h.splits.add(split);
+      }
+      Atomics.store(h.ctrl, 0, HelperState.Busy);
+      h.worker.postMessage({ type: "rank", splitId, which, config: model.config, numItems: model.numItems, weights, chunks, offsets, ranks, counter });
+    }
+    let mine = 0;
+    if (this.callerScores) {
+      for (let i = Atomics.add(counter, 0, 1); i < chunks.length; i = Atomics.add(counter, 0, 1), mine++) {
+        ranks.set(rankChunk(model, split, which, chunks[i]!), offsets[i]!);
+      }
+    }
+    for (const h of this.helpers) this.waitWhile(h, HelperState.Busy, "finish an evaluation");
+    this.lastShare = [mine, ...this.helpers.map((h) => Atomics.load(h.ctrl, 1))];
+    return chunks.map((_, i) => ranks.slice(offsets[i]!, offsets[i + 1]!));
+  }
+
+  close(): Promise<number[]> {
+    return Promise.all(this.helpers.splice(0).map((h) => h.worker.terminate()));
+  }
+
+  private splitId(split: LeaveOneOutSplit): number {
+    let id = this.splitIds.get(split);
+    if (id === undefined) this.splitIds.set(split, (id = this.nextSplitId++));
+    return id;
+  }
+
+  private waitWhile(h: Helper, state: HelperState, what: string): void {
+    const deadline = performance.now() + this.timeoutMs;
+    while (Atomics.load(h.ctrl, 0) === state) {
+      if (performance.now() > deadline) throw new Error(`evaluation thread did not ${what} within ${this.timeoutMs / 1000} s`);
+      Atomics.wait(h.ctrl, 0, state, 1000);
+    }
+    if (Atomics.load(h.ctrl, 0) === HelperState.Failed) {
+      const n = h.error.indexOf(0);
+      const text = new TextDecoder().decode(h.error.slice(0, n < 0 ? h.error.length : n));
+      throw new Error(`evaluation thread failed to ${what}: ${text}`);
+    }
+  }
+}
+
+/** Starts its EvalPool on the first evaluation big enough to share (small runs never pay the start-up). */
+class LazyPool implements ChunkRunner {
+  pool: EvalPool | undefined;
+  constructor(readonly threads: number, private readonly backend: BackendName, private readonly log?: (line: string) => void) {}
+  rankChunks(model: NextItemScorer, split: LeaveOneOutSplit, which: "valid" | "test", chunks: Int32Array[]): Int32Array[] {
+    if (!this.pool) {
+      const t0 = performance.now();
+      this.pool = new EvalPool({ threads: this.threads, backend: this.backend });
+      this.log?.(`[augrl] evaluation on ${this.threads} threads (${((performance.now() - t0) / 1000).toFixed(1)} s to start)`);
+    }
+    return this.pool.rankChunks(model, split, which, chunks);
+  }
+}
+
+let installed: LazyPool | undefined;
+
+/**
+ * Make every later `evaluate` call share its chunks among `threads` threads (the caller's
+ * included), or evaluate on the caller's thread alone with `threads <= 1`. `"auto"` = the
+ * machine's cores (at most 4). Only the wasm and cpu backends get helpers: they run one thread
+ * per process, while tfjs-node already uses every core. The helpers start on the first
+ * evaluation with more than one chunk. Returns the thread count in use.
+ */
+export function useEvalThreads(threads: number | "auto", backend: BackendName, log?: (line: string) => void): number {
+  const n = threads === "auto" ? Math.min(4, os.availableParallelism()) : Math.max(1, Math.floor(threads));
+  const wanted = backend === "wasm" || backend === "cpu" ? n : 1;
+  if ((installed?.threads ?? 1) === wanted) return wanted;
+  void installed?.pool?.close();
+  installed = wanted > 1 ? new LazyPool(wanted, backend, log) : undefined;
+  setDefaultChunkRunner(installed);
+  return wanted;
+}

@@ -1,0 +1,84 @@
+// Evaluation on helper threads must give exactly the single-thread ranks, and fail loudly.
+import { strict as assert } from "node:assert";
+import { after, before, it } from "node:test";
+import { Rng } from "../src/core/rng.ts";
+import { loadEnvSpec, loadSpecData } from "../src/env/spec.ts";
+import { EvalPool } from "../src/models/eval-pool.ts";
+import { evaluate, type NextItemScorer } from "../src/models/evaluate.ts";
+import { SASRec } from "../src/models/sasrec.ts";
+import { selectBackend } from "../src/tf/backend.ts";
+import type { LeaveOneOutSplit } from "../src/data/types.ts";
+
+let pool: EvalPool;
+let split: LeaveOneOutSplit;
+let model: SASRec;
+
+before(async () => {
+  await selectBackend("wasm", null);
+  const spec = loadEnvSpec("envs/beauty-1k-sasrec.json");
+  split = loadSpecData(spec).split;
+  model = new SASRec({ ...spec.model, hiddenSize: 16, innerSize: 16, numHeads: 2 }, split.dataset.numItems, new Rng(3).child("model"));
+  // A little training so scores are not all near-ties.
+  for (let i = 0; i < 3; i++) {
+    model.trainStep({ users: Int32Array.from({ length: 64 }, (_, u) => u), seqs: split.train.slice(64 * i, 64 * i + 64), numItems: split.dataset.numItems });
+  }
+  pool = new EvalPool({ threads: 2, backend: "wasm" });
+});
+
+after(async () => {
+  await pool.close();
+  model.dispose();
+});
+
+it("ranks and metrics equal the single-thread evaluation, for valid and test", () => {
+  for (const which of ["valid", "test"] as const) {
+    const one = evaluate(model, split, which, { chunkSize: 64, runner: null });
+    const two = evaluate(model, split, which, { chunkSize: 64, runner: pool });
+    assert.deepEqual(two.ranks, one.ranks);
+    assert.deepEqual(two.metrics, one.metrics);
+  }
+});
+
+it("the helper's chunks alone give the same ranks (the caller only waits)", async () => {
+  const helpersOnly = new EvalPool({ threads: 2, backend: "wasm", callerScores: false });
+  try {
+    const one = evaluate(model, split, "valid", { chunkSize: 64, runner: null });
+    const two = evaluate(model, split, "valid", { chunkSize: 64, runner: helpersOnly });
+    assert.deepEqual(helpersOnly.lastShare, [0, Math.ceil(split.train.length / 64)]);
+    assert.deepEqual(two.ranks, one.ranks);
+  } finally {
+    await helpersOnly.close();
+  }
+});
+
+it("a subset of users keeps the caller's order", () => {
+  const users = Int32Array.from([500, 3, 999, 42, 7, 250, 251, 600]);
+  const one = evaluate(model, split, "valid", { users, chunkSize: 2, runner: null });
+  const two = evaluate(model, split, "valid", { users, chunkSize: 2, runner: pool });
+  assert.deepEqual(two.ranks, one.ranks);
+});
+
+it("new weights reach the helpers before the next evaluation", () => {
+  const before = evaluate(model, split, "valid", { chunkSize: 64, runner: pool });
+  model.trainStep({ users: Int32Array.from({ length: 64 }, (_, u) => u), seqs: split.train.slice(200, 264), numItems: split.dataset.numItems });
+  const one = evaluate(model, split, "valid", { chunkSize: 64, runner: null });
+  const two = evaluate(model, split, "valid", { chunkSize: 64, runner: pool });
+  assert.deepEqual(two.ranks, one.ranks);
+  assert.notDeepEqual(two.ranks, before.ranks);
+});
+
+it("a helper that fails reports its error instead of hanging", () => {
+  // The caller can score with this model, but the helper cannot build a replica (3 heads do not divide 16).
+  const broken: NextItemScorer & { config: object; numItems: number; getWeights(): object } = {
+    config: { ...model.config, numHeads: 3 },
+    numItems: model.numItems,
+    getWeights: () => model.getWeights(),
+    scoreNext: (h) => model.scoreNext(h),
+  };
+  const p = new EvalPool({ threads: 2, backend: "wasm" });
+  try {
+    assert.throws(() => evaluate(broken, split, "valid", { chunkSize: 16, runner: p }), /evaluation thread failed.*numHeads/s);
+  } finally {
+    void p.close();
+  }
+});
