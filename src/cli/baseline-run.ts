@@ -18,6 +18,7 @@ import { SASRec } from "../models/sasrec.ts";
 import { trainSupervised, type EpochLog, type TrainerConfig } from "../models/trainer.ts";
 import { selectBackend, type BackendChoice, type BackendInfo } from "../tf/backend.ts";
 import { useEvalThreads } from "../models/eval-pool.ts";
+import { saveModelFile } from "../models/model-file.ts";
 import { checkInteger, checkRunOptions, DEFAULT_OUT_DIR, parseEvalThreads, type RunOptions } from "./options.ts";
 
 /** Options of `runBaseline`; defaults in brackets. */
@@ -34,6 +35,10 @@ export interface RunBaselineOptions extends RunOptions {
   epochs?: number;
   /** Validations without a new best before stopping. [the spec's training.patience] */
   patience?: number;
+  /** Validate every N epochs. [the spec's training.evalEvery] */
+  evalEvery?: number;
+  /** Also write the best-validation model (weights + Adam moments) to runs/<run-id>/model.json, e.g. for `rl.warmStart`. [false] */
+  saveModel?: boolean;
   /** Threads for full-ranking evaluation (wasm/cpu); ranks never depend on it. [auto = CPU cores, max 4] */
   evalThreads?: number | "auto";
   /**
@@ -102,6 +107,7 @@ export async function runBaseline(options: RunBaselineOptions): Promise<RunBasel
   if (options.epochs !== undefined) checkInteger("--epochs", options.epochs, 1);
   if (options.patience !== undefined) checkInteger("--patience", options.patience, 1);
   if (options.evalThreads !== undefined) parseEvalThreads(options.evalThreads);
+  if (options.evalEvery !== undefined) checkInteger("--eval-every", options.evalEvery, 1);
   if (options.progress !== undefined && !["bar", "lines", "none"].includes(options.progress)) {
     throw new Error(`\`progress\` must be "bar", "lines" or "none"; got ${JSON.stringify(options.progress)}`);
   }
@@ -116,6 +122,7 @@ export async function runBaseline(options: RunBaselineOptions): Promise<RunBasel
     ...spec.training,
     ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
     ...(options.patience !== undefined ? { patience: options.patience } : {}),
+    ...(options.evalEvery !== undefined ? { evalEvery: options.evalEvery } : {}),
   };
   const backend = await selectBackend(options.backend ?? "auto", log);
   const evalThreads = useEvalThreads(options.evalThreads ?? "auto", backend.name, log);
@@ -199,6 +206,12 @@ export async function runBaseline(options: RunBaselineOptions): Promise<RunBasel
       wallSeconds: result.wallSeconds,
     };
     writeJson(path.join(runDir, "summary.json"), summary);
+    if (options.saveModel) {
+      // trainSupervised leaves the model at its best-validation state.
+      const file = path.join(runDir, "model.json");
+      saveModelFile(file, model, { dataset: split.dataset.name, epoch: result.bestEpoch, valid: result.valid.metrics });
+      log(`[baseline] saved the epoch-${result.bestEpoch} model to ${file}`);
+    }
     const table = resultTable(summary, runDir);
     print(table);
     return { runId, runDir, config, summary, table };

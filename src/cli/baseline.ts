@@ -3,7 +3,7 @@
  *
  *   rl-train baseline --env envs/beauty-sasrec.json [--epochs N] [--seed S]
  *                     [--backend auto|gpu|node|wasm|cpu] [--out runs/] [--patience P]
- *                     [--eval-threads auto|N]
+ *                     [--eval-threads auto|N] [--eval-every N] [--save-model]
  *
  * nx shape: the builder composes the shared option helpers (src/cli/options.ts), the handler
  * lazy-imports `runBaseline` (src/cli/baseline-run.ts) so `rl-train --help` does not load tfjs.
@@ -18,6 +18,8 @@ export const baselineCommand: CommandModule<object, any> = {
   builder: (y) =>
     withEvalThreadsOption(withRunOptions(y))
       .option("epochs", { type: "number", describe: "most training epochs (default: the spec's training.epochs)" })
+      .option("eval-every", { type: "number", describe: "validate every N epochs (default: the spec's training.evalEvery)" })
+      .option("save-model", { type: "boolean", default: false, describe: "write the best-validation model to runs/<run-id>/model.json (for an env's rl.warmStart)" })
       .option("patience", { type: "number", describe: "stop after this many validations without a new best (default: the spec's training.patience)" }),
   handler: async (argv) => {
     const { runBaseline } = await import("./baseline-run.ts");
@@ -29,6 +31,8 @@ export const baselineCommand: CommandModule<object, any> = {
       epochs: argv.epochs,
       patience: argv.patience,
       evalThreads: parseEvalThreads(argv["eval-threads"]),
+      evalEvery: argv["eval-every"],
+      saveModel: argv["save-model"],
     });
   },
 };

@@ -35,7 +35,10 @@
  *
  * ## Start and end
  * `reset(seed)` builds a fresh model from the seed (named streams: model, batches, augment,
- * reward-users, twin). The episode ends `truncated` after `budget.epochs` epochs of batches
+ * reward-users, twin); with `rl.warmStart` its weights and Adam moments come from a saved model
+ * (`rl-train baseline --save-model`) while dropout, negatives and batch order still come from
+ * the seed. With `training.lossNormalization: "epoch"` every batch loss is divided by the
+ * epoch's mean positions per batch (as `rl-train baseline` does). The episode ends `truncated` after `budget.epochs` epochs of batches
  * (the training budget acts as a time limit; the run could go on). It never ends `terminated`.
  *
  * ## Version history
@@ -44,10 +47,11 @@
 import { Rng, type RngState } from "../core/rng.ts";
 import { applySubPolicy, buildOpContext, createBatchOps, type BatchOp, type SubPolicyStep } from "../augment/index.ts";
 import { eligibleUsers, normaliseLossPerEpoch } from "../data/batches.ts";
+import { loadModelFile, type ModelFile } from "../models/model-file.ts";
 import { bucketedTrainBatches } from "../data/bucketing.ts";
 import type { LeaveOneOutSplit, TrainBatch } from "../data/types.ts";
 import { evaluate } from "../models/evaluate.ts";
-import { SASRec, type SASRecState } from "../models/sasrec.ts";
+import { SASRec, SASREC_DEFAULTS, type SASRecState } from "../models/sasrec.ts";
 import type { ResolvedEnvSpec } from "./spec.ts";
 import type { ActionSpace, EnvAction, StepInfo, StepResult } from "./types.ts";
 
@@ -98,6 +102,7 @@ export class AugmentEnv {
   private stepCount = 0;
   private goodModel?: SASRecState;
   private stats = this.freshStats();
+  private warm: ModelFile | undefined;
 
   constructor(spec: ResolvedEnvSpec, split: LeaveOneOutSplit) {
     this.spec = spec;
@@ -111,6 +116,8 @@ export class AugmentEnv {
       }
     }
     this.actionSpace = { ops: [...rl.ops], magnitudeBins: [...rl.magnitudeBins], slots: rl.slots };
+    // Fail at construction, not at the first reset, when the warm-start file is missing or does not fit.
+    if (rl.warmStart) this.warm = loadModelFile(rl.warmStart, { config: { ...SASREC_DEFAULTS, ...spec.model }, numItems: split.dataset.numItems }, `${spec.source}: \`rl.warmStart\``);
     this.observationDim = 7 + 2 * rl.ops.length;
     this.batchesPerEpoch = Math.ceil(eligibleUsers(split).length / spec.training.batchSize);
     this.maxSteps = Math.max(1, Math.ceil((rl.budget.epochs * this.batchesPerEpoch) / rl.batchesPerStep));
@@ -130,9 +137,9 @@ export class AugmentEnv {
     this.twin?.dispose();
     this.seed = String(seed);
     const root = new Rng(seed);
-    this.model = new SASRec(this.spec.model, this.split.dataset.numItems, root.child("model"));
+    this.model = this.warmStarted(new SASRec(this.spec.model, this.split.dataset.numItems, root.child("model")));
     // The twin starts from the same weights and sees the same batches, without augmentation.
-    this.twin = this.spec.rl.reward.kind === "twin" ? new SASRec(this.spec.model, this.split.dataset.numItems, root.child("model")) : undefined;
+    this.twin = this.spec.rl.reward.kind === "twin" ? this.warmStarted(new SASRec(this.spec.model, this.split.dataset.numItems, root.child("model"))) : undefined;
     this.batchRng = root.child("batches");
     this.augmentRng = root.child("augment");
     this.rewardUsers = this.drawRewardUsers(root.child("reward-users"));
@@ -145,6 +152,16 @@ export class AugmentEnv {
     this.stats.twinMetric = this.twin ? this.stats.lastMetric : 0;
     this.goodModel = this.model.getState();
     return this.observe();
+  }
+
+  /** With `rl.warmStart`, load the saved weights and Adam moments; the seed's streams stay. */
+  private warmStarted(model: SASRec): SASRec {
+    const file = this.spec.rl.warmStart;
+    if (!file) return model;
+    this.warm ??= loadModelFile(file, { config: model.config, numItems: model.numItems }, `${this.spec.source}: \`rl.warmStart\``);
+    model.setWeights(this.warm.weights);
+    model.setOptimizerState(this.warm.optimizer);
+    return model;
   }
 
   private drawRewardUsers(rng: Rng): Int32Array {

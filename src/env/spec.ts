@@ -51,6 +51,11 @@ const rlSchema = z.strictObject({
   budget: z.strictObject({ epochs: z.number().gt(0) }),
   reward: rewardSchema,
   checkpointEvery: z.int().min(0),
+  /**
+   * Start every episode from this saved model (weights and Adam moments, see
+   * src/models/model-file.ts) instead of fresh weights; path relative to the spec file.
+   */
+  warmStart: z.string().min(1).optional(),
 });
 
 export const envSpecSchema = z.strictObject({
@@ -106,6 +111,7 @@ export function loadEnvSpec(file: string): ResolvedEnvSpec {
   if (rl.ops[0] !== "identity") {
     throw new Error(`${file}: invalid env spec\n  \`rl.ops\`: the first op must be "identity" (the agents' no-augmentation action); got ${JSON.stringify(rl.ops[0])}`);
   }
+  if (rl.warmStart !== undefined) rl.warmStart = abs(rl.warmStart);
   const dataset: ResolvedEnvSpec["dataset"] = { path: abs(raw.dataset.path)! };
   if (raw.dataset.name) dataset.name = raw.dataset.name;
   if (raw.dataset.titles) dataset.titles = abs(raw.dataset.titles)!;

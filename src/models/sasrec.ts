@@ -418,6 +418,11 @@ export class SASRec {
     }
   }
 
+  /** Overwrite the Adam moments and step (e.g. continuing a saved model under new random streams). */
+  setOptimizerState(state: SASRecState["optimizer"]): void {
+    this.optimizer.setState(state);
+  }
+
   /** Restore `getState()` output exactly (weights and Adam moments and step). */
   setState(state: SASRecState): void {
     this.setWeights(state.weights);
