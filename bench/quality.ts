@@ -5,6 +5,7 @@
  *       [--agents none,random,trivial,fixed-best,bandit,reinforce,ppo,transfer]
  *       [--budget-epochs 5] [--workers 2] [--grid crop:0.2,mask:0.2,substitute:0.2,insert:0.2]
  *       [--grid-seed 100] [--transfer-seed 4] [--out bench/results/quality-cells]
+ *       [--warm-start-epochs N [--warm-start-seed 42] | --warm-start model.json] [--name quality-beauty]
  *
  * Every (agent, seed) cell is one `rl-train run` episode at the same training budget, run in its
  * own process (the wasm backend uses one core per process), up to `--workers` at once. A cell
@@ -13,7 +14,12 @@
  *   the best *validation* NDCG@10 picks the (op, magnitude) used for the evaluation seeds.
  * - transfer: the schedule exported from the learned run (reinforce/ppo) with the best
  *   validation NDCG@10, replayed on a fresh run with `--transfer-seed`.
- * Output: bench/results/quality-beauty.json and .md (mean ± sd per agent).
+ * - warm start: `--warm-start-epochs N` first trains SASRec without augmentation for N epochs
+ *   (`rl-train baseline --save-model`, seed `--warm-start-seed`, skipped when its model file
+ *   exists) and every cell starts from that model (`rl.warmStart`), so the budget measures
+ *   augmentation late in training, where it can act as a regulariser; `--warm-start FILE` uses
+ *   an existing model file instead.
+ * Output: bench/results/<name>.json and .md (mean ± sd per agent).
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -34,6 +40,9 @@ const { values: a } = parseArgs({
     "transfer-seed": { type: "string", default: "4" },
     out: { type: "string", default: "bench/results/quality-cells" },
     name: { type: "string", default: "quality-beauty" },
+    "warm-start-epochs": { type: "string" },
+    "warm-start-seed": { type: "string", default: "42" },
+    "warm-start": { type: "string" },
   },
 });
 const seeds = a.seeds!.split(",").map(Number);
@@ -50,6 +59,41 @@ const resultFile = (key: string) => path.join(outDir, `${key}.json`);
 const done = (key: string) => fs.existsSync(resultFile(key));
 const load = (key: string) => JSON.parse(fs.readFileSync(resultFile(key), "utf8")) as CellResult;
 
+/**
+ * The env spec every cell uses: `--env` itself, or (warm start) a copy with absolute paths and
+ * `rl.warmStart` pointing at the pretrained model, written into the cells folder.
+ */
+async function cellEnv(): Promise<{ env: string; warm?: { model: string; epochs?: number; seed?: number; valid?: Record<string, number> } }> {
+  if (!a["warm-start-epochs"] && !a["warm-start"]) return { env: a.env! };
+  let model = a["warm-start"] ? path.resolve(a["warm-start"]) : "";
+  const epochs = a["warm-start-epochs"] ? Number(a["warm-start-epochs"]) : undefined;
+  const seed = Number(a["warm-start-seed"]);
+  if (!model) {
+    const warmDir = path.join(outDir, `warm-${epochs}ep-s${seed}`);
+    model = path.resolve(warmDir, "model.json");
+    if (!fs.existsSync(model)) {
+      console.error(`[quality] warm start: training ${epochs} epochs without augmentation (seed ${seed}) → ${model}`);
+      const { runBaseline } = await import("../src/cli/baseline-run.ts");
+      const r = await runBaseline({ env: a.env!, epochs, evalEvery: epochs, patience: 1, seed, out: outDir, saveModel: true, progress: "lines", print: () => {}, evalThreads: "auto" });
+      fs.renameSync(r.runDir, warmDir);
+    }
+  }
+  const { loadModelFile } = await import("../src/models/model-file.ts");
+  const raw = JSON.parse(fs.readFileSync(a.env!, "utf8"));
+  const baseDir = path.dirname(path.resolve(a.env!));
+  for (const k of ["path", "titles", "attributes"]) if (raw.dataset[k]) raw.dataset[k] = path.resolve(baseDir, raw.dataset[k]);
+  raw.rl = { ...raw.rl, warmStart: model };
+  raw.name = `${raw.name}-warm`;
+  const env = path.join(specDir, "env-warm.json");
+  fs.writeFileSync(env, JSON.stringify(raw, null, 2));
+  const { loadEnvSpec: load, loadSpecData: data } = await import("../src/env/spec.ts");
+  const spec = load(env);
+  const m = loadModelFile(model, { config: spec.model, numItems: data(spec).split.dataset.numItems }, `--warm-start ${model}`);
+  console.error(`[quality] every cell starts from ${model} (epoch ${m.epoch}, valid NDCG@10 ${m.valid?.["NDCG@10"]?.toFixed(4) ?? "?"})`);
+  return { env, warm: { model: path.relative(process.cwd(), model), ...(epochs ? { epochs } : { epochs: m.epoch }), ...(a["warm-start"] ? {} : { seed }), ...(m.valid ? { valid: { "NDCG@10": m.valid["NDCG@10"]!, "HR@10": m.valid["HR@10"]! } } : {}) } };
+}
+const cellSpec = await cellEnv();
+
 function specFor(agent: string): string {
   const p = `policies/${agent}.json`;
   if (!fs.existsSync(p)) throw new Error(`no agent spec ${p}`);
@@ -61,7 +105,7 @@ function runCell(cell: Cell): Promise<CellResult> {
   if (done(cell.key)) return Promise.resolve(load(cell.key));
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const args = ["--import", "tsx", "bench/quality-cell.ts", JSON.stringify({ ...cell, env: a.env, budgetEpochs: budget, out: path.join(outDir, "runs"), evalThreads: Number(a.workers) > 1 ? 1 : "auto" })];
+    const args = ["--import", "tsx", "bench/quality-cell.ts", JSON.stringify({ ...cell, env: cellSpec.env, budgetEpochs: budget, out: path.join(outDir, "runs"), evalThreads: Number(a.workers) > 1 ? 1 : "auto" })];
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
@@ -131,7 +175,7 @@ if (agents.includes("transfer")) {
 // and how noisy the reward is (sd of per-step rewards of the `none` agent: pure training noise).
 const { readArrowStream } = await import("../src/record/recorder.ts");
 const { loadEnvSpec } = await import("../src/env/spec.ts");
-const envSpec = loadEnvSpec(a.env!);
+const envSpec = loadEnvSpec(cellSpec.env);
 const opMix: Record<string, Record<string, number>> = {};
 const rewardSd: Record<string, number> = {};
 for (const r of all) {
@@ -155,14 +199,15 @@ const table = [...byAgent].map(([agent, rs]) => ({
 }));
 const protocol = { dataset: "beauty", split: "leave-one-out", ranking: "full, history excluded", users: 22363, selection: "model at the end of the budget (no early stopping)" };
 const json = {
-  protocol, budget: { epochs_per_run: budget, episodes_per_run: 1, env: a.env }, machine: prov.machine, commit: prov.commit, command: prov.command, date: prov.date,
+  protocol, budget: { epochs_per_run: budget, episodes_per_run: 1, env: a.env, ...(cellSpec.warm ? { warm_start: cellSpec.warm } : {}) }, machine: prov.machine, commit: prov.commit, command: prov.command, date: prov.date,
   fixed_best: gridInfo, transfer: transferInfo,
   analysis: { op_mix_last_third: opMix, reward_sd_per_run: rewardSd, reward_sd_none_mean: noneSd.length ? mean(noneSd) : null },
   results: all.map((r) => ({ agent: r.agent, seed: r.seed, valid: { "NDCG@10": r.valid["NDCG@10"], "HR@10": r.valid["HR@10"] }, test: { "NDCG@10": r.test["NDCG@10"], "HR@10": r.test["HR@10"] }, wall_s: r.wall_s, return: r.return, run: r.runDir })),
 };
 const mixLines = Object.entries(opMix).map(([agent, m]) => `- ${agent}: ${Object.entries(m).sort((x, y) => y[1] - x[1]).slice(0, 4).map(([op, f]) => `${op} ${(100 * f).toFixed(0)}%`).join(", ")}`);
 const md = [
-  `# Augmentation policies on Beauty (${budget} epochs per run)`, "",
+  `# Augmentation policies on Beauty (${budget} epochs per run${cellSpec.warm ? `, warm start from the epoch-${cellSpec.warm.epochs} model` : ""})`, "",
+  cellSpec.warm ? `Every run starts from ${cellSpec.warm.model}: SASRec trained ${cellSpec.warm.epochs} epochs without augmentation (validation NDCG@10 ${cellSpec.warm.valid?.["NDCG@10"]?.toFixed(4) ?? "?"}); seeds change dropout, negatives, batch order and augmentation.` : "", "",
   `Protocol: ${Object.values(protocol).join("; ")}. Commit ${prov.commit}, ${prov.machine}.`, `Command: \`${prov.command}\``, "",
   markdownTable(table), "",
   gridInfo ? `fixed-best grid (validation only, seed ${a["grid-seed"]}): ${JSON.stringify(gridInfo)}` : "",
