@@ -249,7 +249,7 @@ export function resultTable(s: BaselineSummary, runDir?: string): string {
     row("valid", cols.map((c) => fmt(s.valid.metrics[c]))),
     row("test", cols.map((c) => fmt(s.test.metrics[c]))),
   ];
-  if (runDir) lines.push(`run: ${runDir} (config.json, summary.json)`);
+  if (runDir) lines.push(`run: ${runDir} (${["config.json", "summary.json", ...(fs.existsSync(path.join(runDir, "model.json")) ? ["model.json"] : [])].join(", ")})`);
   return lines.join("\n");
 }
 
