@@ -82,3 +82,12 @@ it("a helper that fails reports its error instead of hanging", () => {
     void p.close();
   }
 });
+
+it("--eval-threads accepts auto or an integer >= 1 and names itself otherwise", async () => {
+  const { parseEvalThreads } = await import("../src/cli/options.ts");
+  assert.equal(parseEvalThreads(undefined), "auto");
+  assert.equal(parseEvalThreads("auto"), "auto");
+  assert.equal(parseEvalThreads("2"), 2);
+  assert.throws(() => parseEvalThreads("0"), /`--eval-threads` must be an integer >= 1; got 0/);
+  assert.throws(() => parseEvalThreads("two"), /`--eval-threads` must be an integer >= 1; got "two"/);
+});
