@@ -51,6 +51,12 @@ it("the helper's chunks alone give the same ranks (the caller only waits)", asyn
   }
 });
 
+it("ranks do not depend on the chunk size (padding to a chunk's longest history changes no score)", () => {
+  const big = evaluate(model, split, "test", { chunkSize: 1000, runner: null });
+  const small = evaluate(model, split, "test", { chunkSize: 37, runner: null });
+  assert.deepEqual(small.ranks, big.ranks);
+});
+
 it("a subset of users keeps the caller's order", () => {
   const users = Int32Array.from([500, 3, 999, 42, 7, 250, 251, 600]);
   const one = evaluate(model, split, "valid", { users, chunkSize: 2, runner: null });

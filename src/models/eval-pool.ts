@@ -101,7 +101,8 @@ export class EvalPool implements ChunkRunner {
     }
     let mine = 0;
     if (this.callerScores) {
-      for (let i = Atomics.add(counter, 0, 1); i < chunks.length; i = Atomics.add(counter, 0, 1), mine++) {
+      for (let k = Atomics.add(counter, 0, 1); k < chunks.length; k = Atomics.add(counter, 0, 1), mine++) {
+        const i = chunks.length - 1 - k; // longest histories first (see eval-worker.ts)
         ranks.set(rankChunk(model, split, which, chunks[i]!), offsets[i]!);
       }
     }

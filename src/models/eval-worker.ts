@@ -38,7 +38,11 @@ function run(job: RankJob): void {
   }
   replica.model.setWeights(job.weights);
   let done = 0;
-  for (let i = Atomics.add(job.counter, 0, 1); i < job.chunks.length; i = Atomics.add(job.counter, 0, 1), done++) {
+  // Chunks come sorted by history length, so the last are the most expensive: taking them first
+  // (longest-processing-time-first) keeps every thread busy until the end instead of leaving
+  // one thread alone with the widest chunk.
+  for (let k = Atomics.add(job.counter, 0, 1); k < job.chunks.length; k = Atomics.add(job.counter, 0, 1), done++) {
+    const i = job.chunks.length - 1 - k;
     job.ranks.set(rankChunk(replica.model, split, job.which, job.chunks[i]!), job.offsets[i]!);
   }
   Atomics.store(ctrl, 1, done);

@@ -19,7 +19,11 @@ export interface NextItemScorer {
 export interface EvalOptions {
   /** Users to evaluate (indices into the split); default all. */
   users?: Int32Array;
-  /** Users per scoring call; bounds memory (chunk × items floats). Default 1024. */
+  /**
+   * Users per scoring call; bounds memory (chunk × items floats). Default: an eighth of the
+   * users, between 128 and 512, so even a 2,000-user reward subset splits into chunks that
+   * several threads can share. It depends on the users only, never on the thread count.
+   */
   chunkSize?: number;
   /** Metric names; default HR@5/10/20, NDCG@5/10/20, MRR. */
   metrics?: readonly string[];
@@ -55,7 +59,7 @@ export interface EvalResult {
 export function evaluate(model: NextItemScorer, split: LeaveOneOutSplit, which: "valid" | "test", opts: EvalOptions = {}): EvalResult {
   const t0 = performance.now();
   const users = opts.users ?? Int32Array.from(split.train.keys());
-  const chunk = opts.chunkSize ?? 1024;
+  const chunk = opts.chunkSize ?? Math.min(512, Math.max(128, Math.ceil(users.length / 8)));
   // Score users in order of history length so each chunk is padded only to its own longest
   // history (a random chunk of 1024 almost always contains a 50-item one). Ranks are stored
   // back in the caller's order.
