@@ -43,6 +43,9 @@
  *
  * ## Version history
  * v1: first version.
+ * v2: honours `training.lossNormalization` (v1 always used the per-batch mean); `rl.warmStart`;
+ *     reward subsets are scored in chunks of n/8 users (same ranks). Observation and action
+ *     spaces are unchanged. v1 checkpoints are refused, since a resumed run would train differently.
  */
 import { Rng, type RngState } from "../core/rng.ts";
 import { applySubPolicy, buildOpContext, createBatchOps, type BatchOp, type SubPolicyStep } from "../augment/index.ts";
@@ -55,7 +58,7 @@ import { SASRec, SASREC_DEFAULTS, type SASRecState } from "../models/sasrec.ts";
 import type { ResolvedEnvSpec } from "./spec.ts";
 import type { ActionSpace, EnvAction, StepInfo, StepResult } from "./types.ts";
 
-export const ENV_VERSION = 1;
+export const ENV_VERSION = 2;
 const LOSS_EMA = 0.1;
 const OP_REWARD_EMA = 0.2;
 const NAN_PENALTY = -1;
