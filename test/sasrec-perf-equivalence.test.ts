@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
-import { addBroadcast, batchMatmul, embeddingLookup, embeddingLookupHost, layerNorm } from "../src/tf/ops.ts";
+import { addBroadcast, batchMatmul, dropout, embeddingLookup, embeddingLookupHost, layerNorm } from "../src/tf/ops.ts";
 import { selectBackend } from "../src/tf/backend.ts";
 
 // The fast paths (depthwise batched matmul) exist on wasm only; the reference is plain tf autodiff.
@@ -57,4 +57,17 @@ test("embeddingLookupHost equals the device lookup in value and gradient", () =>
   const host = table.dataSync() as Float32Array;
   assertSameFunction((t) => embeddingLookupHost(t as tf.Tensor2D, host, ids, [2, 3]), (t) => embeddingLookup(t as tf.Tensor2D, tf.tensor2d(ids, [2, 3], "int32")), [table]);
   table.dispose();
+});
+
+test("dropout draws exactly tf.dropout's mask for the same seed (values and gradient)", () => {
+  tf.tidy(() => {
+    const x = tf.randomNormal([7, 13, 64], 0, 1, "float32", 5);
+    for (const [rate, seed] of [[0.5, 12345], [0.2, 7], [0.5, 2 ** 31 - 3]] as const) {
+      assert.deepEqual(dropout(x, rate, seed).dataSync(), tf.dropout(x, rate, undefined, seed).dataSync());
+      const g = tf.grad((t: tf.Tensor) => tf.sum(dropout(t, rate, seed)))(x);
+      const gRef = tf.grad((t: tf.Tensor) => tf.sum(tf.dropout(t, rate, undefined, seed)))(x);
+      assert.deepEqual(g.dataSync(), gRef.dataSync());
+    }
+    assert.equal(dropout(x, 0, 1), x);
+  });
 });

@@ -19,7 +19,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng, type RngState } from "../core/rng.ts";
 import type { TrainBatch } from "../data/types.ts";
 import { Adam, type AdamState } from "../tf/adam.ts";
-import { addBroadcast, batchMatmul, dense, embeddingLookupHost, gelu, layerNorm, matmul } from "../tf/ops.ts";
+import { addBroadcast, batchMatmul, dense, dropout, embeddingLookupHost, gelu, layerNorm, matmul } from "../tf/ops.ts";
 
 export interface SASRecConfig {
   /** Embedding and hidden size d. Default 64. */
@@ -140,7 +140,7 @@ export class SASRec {
   }
 
   private dropout(x: tf.Tensor, training: boolean): tf.Tensor {
-    return training && this.config.dropout > 0 ? tf.dropout(x, this.config.dropout, undefined, this.rngDropout.tfSeed()) : x;
+    return training && this.config.dropout > 0 ? dropout(x, this.config.dropout, this.rngDropout.tfSeed()) : x;
   }
 
   /** Item-embedding rows for host-side ids (see `embeddingLookupHost`: GatherV2 is slow on wasm). */

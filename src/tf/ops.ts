@@ -14,10 +14,13 @@
  * - Every matMul with a batch dimension or a transpose flag runs a scalar loop (~0.8 GFLOPS);
  *   only plain 2-D products reach XNNPACK (~11 GFLOPS). `batchMatmul` sends large batched
  *   products through a depthwise convolution, which XNNPACK runs as a grouped GEMM (2-3x).
+ * - `tf.dropout` draws its uniforms one JS call at a time (~85 ns each; 0.6 s per step at
+ *   length 50). `dropout` runs the same alea recurrence inline, so the mask is bit-identical.
  * - Sum over a leading axis transposes first; bias, gamma/beta and position-table gradients
  *   are column sums, done as a matMul with a ones vector (`sumRows`).
  */
 import * as tf from "@tensorflow/tfjs";
+import seedrandom from "seedrandom";
 
 type CustomGradFn = Parameters<typeof tf.customGrad>[0];
 
@@ -201,6 +204,36 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, e
     };
   }) as unknown as CustomGradFn);
   return f(x, gamma, beta) as tf.Tensor;
+}
+
+/**
+ * The keep-mask multiplier `tf.dropout(x, rate, undefined, seed)` would use for a tensor of
+ * `size` elements: 1/keep where kept, 0 where dropped, bit-identical to tf's (same alea stream
+ * seeded with String(seed), same float32 rounding of u, u + keep, floor and the division).
+ */
+export function dropoutMultiplier(size: number, rate: number, seed: number): Float32Array {
+  const keep = Math.fround(1 - rate);
+  const scale = Math.fround(1 / keep);
+  const st = seedrandom.alea(String(seed), { state: true }).state();
+  let { s0, s1, s2, c } = st;
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) {
+    // Baagoe's alea step, exactly as seedrandom's `next`.
+    const t = 2091639 * s0 + c * 2.3283064365386963e-10;
+    s0 = s1;
+    s1 = s2;
+    c = t | 0;
+    s2 = t - c;
+    const u = Math.fround(s2);
+    out[i] = Math.fround(u + keep) >= 1 ? scale : 0;
+  }
+  return out;
+}
+
+/** Inverted dropout with a seeded mask; same value as `tf.dropout(x, rate, undefined, seed)`. */
+export function dropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
+  if (rate === 0) return x;
+  return tf.mul(x, tf.tensor(dropoutMultiplier(x.size, rate, seed), x.shape));
 }
 
 /**
