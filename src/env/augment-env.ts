@@ -159,9 +159,7 @@ export class AugmentEnv {
 
   /** With `rl.warmStart`, load the saved weights and Adam moments; the seed's streams stay. */
   private warmStarted(model: SASRec): SASRec {
-    const file = this.spec.rl.warmStart;
-    if (!file) return model;
-    this.warm ??= loadModelFile(file, { config: model.config, numItems: model.numItems }, `${this.spec.source}: \`rl.warmStart\``);
+    if (!this.warm) return model; // loaded (and checked) once, in the constructor
     model.setWeights(this.warm.weights);
     model.setOptimizerState(this.warm.optimizer);
     return model;

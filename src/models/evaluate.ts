@@ -90,7 +90,8 @@ export type RankingSplit = Pick<LeaveOneOutSplit, "train" | "validTarget" | "tes
 export function rankChunk(model: NextItemScorer, split: RankingSplit, which: "valid" | "test", ids: Int32Array): Int32Array {
   const V = split.dataset.numItems;
   const width = V + 2;
-  const scores = model.scoreNext(Array.from(ids, (u) => fullHistory(split, u, which)));
+  const histories = Array.from(ids, (u) => fullHistory(split, u, which));
+  const scores = model.scoreNext(histories);
   const out = new Int32Array(ids.length);
   for (let b = 0; b < ids.length; b++) {
     const u = ids[b]!;
@@ -106,7 +107,7 @@ export function rankChunk(model: NextItemScorer, split: RankingSplit, which: "va
     for (let j = 0; j < V; j++) below += (items[j]! < st) as unknown as number;
     let rank = V - below - 1;
     // History items are excluded from the ranking; only those that outscored the target moved it.
-    const hist = fullHistory(split, u, which);
+    const hist = histories[b]!;
     const seen = new Set<number>();
     for (const item of hist) {
       if (item !== target && !seen.has(item) && !(scores[row + item]! < st)) rank--;
