@@ -18,7 +18,7 @@ import { describeProtocol } from "../src/models/metrics.ts";
 import { evaluate } from "../src/models/evaluate.ts";
 import { selectBackend, type BackendChoice } from "../src/tf/backend.ts";
 import { useEvalThreads } from "../src/models/eval-pool.ts";
-import { parseEvalThreads } from "../src/cli/options.ts";
+import { parseThreads } from "../src/cli/options.ts";
 import { markdownTable, provenance, writeResult } from "./report.ts";
 
 const { values: a } = parseArgs({
@@ -47,7 +47,7 @@ const training = {
   ...(a["loss-norm"] ? { lossNormalization: a["loss-norm"] as "batch" | "epoch" } : {}),
 };
 const backend = await selectBackend(a.backend as BackendChoice);
-const evalThreads = useEvalThreads(parseEvalThreads(a["eval-threads"]), backend.name, (l) => console.error(l));
+const evalThreads = useEvalThreads(parseThreads("--eval-threads", a["eval-threads"]), backend.name, (l) => console.error(l));
 const { split } = loadSpecData(spec);
 const seed = Number(a.seed);
 const rng = new Rng(seed);

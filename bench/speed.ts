@@ -4,6 +4,7 @@
  *   npm run bench:speed -- [--sections train,eval,ops,recorder,monitor,rl] [--env envs/beauty-sasrec.json]
  *                          [--backend auto] [--seed 42] [--epochs-timed 1] [--warmup-batches 4]
  *                          [--full-padding | --no-full-padding] [--full-padding-batches 10]
+ *                          [--train-threads auto|N] [--unsharded | --no-unsharded]
  *                          [--eval-repeats 3] [--recorder-rows 20000] [--obs-dim 30]
  *                          [--monitor-clients 10] [--monitor-events 10000] [--monitor-steps 2000]
  *                          [--monitor-work 500000] [--monitor-reps 3] [--name speed] [--out-dir bench/results]
@@ -11,7 +12,8 @@
  * Sections (names or numbers 1-6):
  *   1 train     one SASRec training epoch on the env's data (length-bucketed batches, as
  *               trainSupervised makes them), broken down by padded batch length; and the same
- *               model padding every batch to maxLen with random batches (first K batches, extrapolated)
+ *               model padding every batch to maxLen with random batches (first K batches, extrapolated);
+ *               with model.gradientShards > 1, also one epoch of the unsharded model on one thread
  *   2 eval      full-ranking evaluation of every user on the validation target (median of repeats)
  *   3 ops       benchOps(): per-op time on a 256-user batch, target <= 2 ms for sequence/label ops
  *   4 recorder  Arrow IPC stream recorder: step rows written and read back per second
@@ -40,6 +42,8 @@ import { loadEnvSpec, loadSpecData, type ResolvedEnvSpec } from "../src/env/spec
 import { evaluate } from "../src/models/evaluate.ts";
 import { EvalPool } from "../src/models/eval-pool.ts";
 import { SASRec } from "../src/models/sasrec.ts";
+import { useTrainThreads } from "../src/models/train-pool.ts";
+import { parseThreads } from "../src/cli/options.ts";
 import { MonitorServer } from "../src/monitor/server.ts";
 import type { RunStartInfo } from "../src/record/hooks.ts";
 import { ArrowStreamRecorder, makeStepRow, readArrowStream, stepSchema, type StepRow } from "../src/record/index.ts";
@@ -76,6 +80,8 @@ const { values: a } = parseArgs({
     "train-batches": { type: "string" },
     "full-padding": { type: "boolean", default: true },
     "full-padding-batches": { type: "string", default: "10" },
+    "train-threads": { type: "string", default: "auto" },
+    unsharded: { type: "boolean", default: true },
     "eval-repeats": { type: "string", default: "3" },
     "recorder-rows": { type: "string", default: "20000" },
     "obs-dim": { type: "string", default: "30" },
@@ -106,6 +112,8 @@ const opts = {
   trainBatches: a["train-batches"] === undefined ? undefined : intArg("train-batches"),
   fullPadding: a["full-padding"]!,
   fullPaddingBatches: intArg("full-padding-batches"),
+  trainThreads: parseThreads("--train-threads", a["train-threads"]),
+  unsharded: a.unsharded!,
   evalRepeats: intArg("eval-repeats"),
   recorderRows: intArg("recorder-rows"),
   obsDim: intArg("obs-dim"),
@@ -157,8 +165,10 @@ async function benchTrain(): Promise<SectionOutput> {
   const bucketed = spec.training.bucketBatches && spec.model.lengthBucketing;
   const make = bucketed ? bucketedTrainBatches : trainBatches;
   const root = new Rng(opts.seed);
+  const shards = spec.model.gradientShards;
+  const trainThreads = shards > 1 ? Math.min(shards, useTrainThreads(opts.trainThreads, info.name, log)) : 1;
   const model = new SASRec(spec.model, split.dataset.numItems, root.child("model"));
-  log(`train: SASRec ${model.parameterCount} params, batch ${batchSize}, maxLen ${maxLen}, ${bucketed ? "length-bucketed" : "random"} batches, backend ${info.name}`);
+  log(`train: SASRec ${model.parameterCount} params, batch ${batchSize}, maxLen ${maxLen}, ${bucketed ? "length-bucketed" : "random"} batches, ${shards} gradient shard(s) on ${trainThreads} thread(s), backend ${info.name}`);
 
   // Warm-up: batches spread over the padded lengths of a separate epoch (the longest included,
   // so the wasm heap has grown to its epoch maximum before timing).
@@ -238,9 +248,29 @@ async function benchTrain(): Promise<SectionOutput> {
     };
   }
 
+  // Comparison point for sharded training: the unsharded model on this thread alone.
+  let unsharded: { seconds: number; batches: number; speedup: number | null } | undefined;
+  if (shards > 1 && opts.unsharded) {
+    const one = new SASRec({ ...spec.model, gradientShards: 1 }, split.dataset.numItems, new Rng(opts.seed).child("model"));
+    for (const i of warmIdx) one.trainStep(warm[i]!.b);
+    let ub = make(split, { batchSize, maxLen, rng: root.child("batches-unsharded"), withTimes: false });
+    if (opts.trainBatches !== undefined) ub = ub.slice(0, opts.trainBatches);
+    const t = performance.now();
+    ub.forEach((b, i) => {
+      one.trainStep(b);
+      if ((i + 1) % 20 === 0 || i + 1 === ub.length) log(`train: unsharded batch ${i + 1}/${ub.length} ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    });
+    const seconds = (performance.now() - t) / 1000;
+    one.dispose();
+    unsharded = { seconds: round(seconds, 2), batches: ub.length, speedup: round(seconds / secondsPerEpoch, 2) };
+  }
+
   const json = {
     dataset: split.dataset.name,
     users: split.train.length,
+    gradient_shards: shards,
+    train_threads: trainThreads,
+    unsharded_one_thread: unsharded ?? (shards > 1 ? { skipped: "--no-unsharded" } : { skipped: "model.gradientShards is 1" }),
     items: split.dataset.numItems,
     params,
     batch_size: batchSize,
@@ -258,7 +288,8 @@ async function benchTrain(): Promise<SectionOutput> {
     full_padding: full ?? { skipped: "--no-full-padding" },
   };
   const md = [
-    `Seconds per epoch: **${secondsPerEpoch.toFixed(1)} s** (${epochs[0]!.batches} batches of ${batchSize}, ${json.batching}; ${opts.epochsTimed} epoch(s) timed after ${k} warm-up batches${partial ? "; PARTIAL epoch, --train-batches" : ""}).`,
+    `Seconds per epoch: **${secondsPerEpoch.toFixed(1)} s** (${epochs[0]!.batches} batches of ${batchSize}, ${json.batching}; ${shards} gradient shard(s) on ${trainThreads} thread(s); ${opts.epochsTimed} epoch(s) timed after ${k} warm-up batches${partial ? "; PARTIAL epoch, --train-batches" : ""}).`,
+    ...(unsharded ? ["", `Unsharded model (gradientShards 1) on one thread: ${unsharded.seconds} s for ${unsharded.batches} batches; sharding on ${trainThreads} threads is ${unsharded.speedup}x faster.`] : []),
     "",
     markdownTable(mdRows(breakdown.map((r) => ({ "padded length": r.bucket, batches: r.batches, samples: r.samples, "mean L": r.mean_L, "ms/batch": r.ms_per_batch, seconds: r.seconds, "share %": r.share_pct })))),
     "",

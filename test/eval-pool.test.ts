@@ -90,7 +90,8 @@ it("a helper that fails reports its error instead of hanging", () => {
 });
 
 it("--eval-threads accepts auto or an integer >= 1 and names itself otherwise", async () => {
-  const { parseEvalThreads } = await import("../src/cli/options.ts");
+  const { parseThreads } = await import("../src/cli/options.ts");
+  const parseEvalThreads = (v: unknown) => parseThreads("--eval-threads", v);
   assert.equal(parseEvalThreads(undefined), "auto");
   assert.equal(parseEvalThreads("auto"), "auto");
   assert.equal(parseEvalThreads("2"), 2);

@@ -18,8 +18,9 @@ import { SASRec } from "../models/sasrec.ts";
 import { trainSupervised, type EpochLog, type TrainerConfig } from "../models/trainer.ts";
 import { selectBackend, type BackendChoice, type BackendInfo } from "../tf/backend.ts";
 import { useEvalThreads } from "../models/eval-pool.ts";
+import { useTrainThreads } from "../models/train-pool.ts";
 import { saveModelFile } from "../models/model-file.ts";
-import { checkInteger, checkRunOptions, DEFAULT_OUT_DIR, parseEvalThreads, type RunOptions } from "./options.ts";
+import { checkInteger, checkRunOptions, DEFAULT_OUT_DIR, parseThreads, type RunOptions } from "./options.ts";
 
 /** Options of `runBaseline`; defaults in brackets. */
 export interface RunBaselineOptions extends RunOptions {
@@ -41,6 +42,8 @@ export interface RunBaselineOptions extends RunOptions {
   saveModel?: boolean;
   /** Threads for full-ranking evaluation (wasm/cpu); ranks never depend on it. [auto = CPU cores, max 4] */
   evalThreads?: number | "auto";
+  /** Threads for the gradient shards of a step (model.gradientShards > 1); weights never depend on it. [auto = CPU cores, max 4] */
+  trainThreads?: number | "auto";
   /**
    * `bar`: a cli-progress bar on stderr, updated per batch, plus one line per epoch;
    * `lines`: one line per epoch (what a log file wants); `none`. [bar when stderr is a TTY, else lines]
@@ -66,6 +69,8 @@ export interface BaselineConfigRecord {
   backend: BackendInfo;
   /** Threads that ran full-ranking evaluation (never changes the ranks). */
   evalThreads: number;
+  /** Threads that computed the gradient shards (never changes the weights; see model.gradientShards). */
+  trainThreads: number;
   provenance: RunMetadata;
 }
 
@@ -106,7 +111,8 @@ export async function runBaseline(options: RunBaselineOptions): Promise<RunBasel
   checkRunOptions(options);
   if (options.epochs !== undefined) checkInteger("--epochs", options.epochs, 1);
   if (options.patience !== undefined) checkInteger("--patience", options.patience, 1);
-  if (options.evalThreads !== undefined) parseEvalThreads(options.evalThreads);
+  if (options.evalThreads !== undefined) parseThreads("--eval-threads", options.evalThreads);
+  if (options.trainThreads !== undefined) parseThreads("--train-threads", options.trainThreads);
   if (options.evalEvery !== undefined) checkInteger("--eval-every", options.evalEvery, 1);
   if (options.progress !== undefined && !["bar", "lines", "none"].includes(options.progress)) {
     throw new Error(`\`progress\` must be "bar", "lines" or "none"; got ${JSON.stringify(options.progress)}`);
@@ -126,6 +132,7 @@ export async function runBaseline(options: RunBaselineOptions): Promise<RunBasel
   };
   const backend = await selectBackend(options.backend ?? "auto", log);
   const evalThreads = useEvalThreads(options.evalThreads ?? "auto", backend.name, log);
+  const trainThreads = spec.model.gradientShards > 1 ? Math.min(spec.model.gradientShards, useTrainThreads(options.trainThreads ?? "auto", backend.name, log)) : 1;
   const { split } = loadSpecData(spec);
   const rng = new Rng(seed);
   const model = new SASRec(spec.model, split.dataset.numItems, rng.child("model"));
@@ -150,6 +157,7 @@ export async function runBaseline(options: RunBaselineOptions): Promise<RunBasel
       modelParameters: model.parameterCount,
       backend,
       evalThreads,
+      trainThreads,
       provenance: runMetadata(),
     };
     writeJson(path.join(runDir, "config.json"), config);

@@ -3,20 +3,20 @@
  *
  *   rl-train baseline --env envs/beauty-sasrec.json [--epochs N] [--seed S]
  *                     [--backend auto|gpu|node|wasm|cpu] [--out runs/] [--patience P]
- *                     [--eval-threads auto|N] [--eval-every N] [--save-model]
+ *                     [--eval-threads auto|N] [--train-threads auto|N] [--eval-every N] [--save-model]
  *
  * nx shape: the builder composes the shared option helpers (src/cli/options.ts), the handler
  * lazy-imports `runBaseline` (src/cli/baseline-run.ts) so `rl-train --help` does not load tfjs.
  */
 import type { CommandModule } from "yargs";
-import { parseEvalThreads, withEvalThreadsOption, withRunOptions } from "./options.ts";
+import { parseThreads, withRunOptions, withThreadsOptions } from "./options.ts";
 
 /** `rl-train baseline`; the lead registers it in src/cli/main.ts with `.command(baselineCommand)`. */
 export const baselineCommand: CommandModule<object, any> = {
   command: "baseline",
   describe: "train SASRec without augmentation; print validation/test metrics (full ranking) and write runs/<run-id>/",
   builder: (y) =>
-    withEvalThreadsOption(withRunOptions(y))
+    withThreadsOptions(withRunOptions(y))
       .option("epochs", { type: "number", describe: "most training epochs (default: the spec's training.epochs)" })
       .option("eval-every", { type: "number", describe: "validate every N epochs (default: the spec's training.evalEvery)" })
       .option("save-model", { type: "boolean", default: false, describe: "write the best-validation model to runs/<run-id>/model.json (for an env's rl.warmStart)" })
@@ -30,7 +30,8 @@ export const baselineCommand: CommandModule<object, any> = {
       out: argv.out,
       epochs: argv.epochs,
       patience: argv.patience,
-      evalThreads: parseEvalThreads(argv["eval-threads"]),
+      evalThreads: parseThreads("--eval-threads", argv["eval-threads"]),
+      trainThreads: parseThreads("--train-threads", argv["train-threads"]),
       evalEvery: argv["eval-every"],
       saveModel: argv["save-model"],
     });

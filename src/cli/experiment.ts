@@ -21,6 +21,7 @@ import { RunRecorder } from "../record/run-recorder.ts";
 import { makeEpisodeRow, makeStepRow } from "../record/schema.ts";
 import { selectBackend, type BackendChoice, type BackendInfo } from "../tf/backend.ts";
 import { useEvalThreads } from "../models/eval-pool.ts";
+import { useTrainThreads } from "../models/train-pool.ts";
 import { createRunDir, makeRunId, runMetadata } from "../core/run-id.ts";
 import * as os from "node:os";
 import { episodeAgentState, playRound, type PlayedEpisode } from "./parallel.ts";
@@ -53,6 +54,11 @@ export interface RunOptions {
    * on it). Default auto: CPU cores, or 1 when parallel episodes already use the cores.
    */
   evalThreads?: number | "auto";
+  /**
+   * Threads for the gradient shards of a training step (model.gradientShards > 1; weights never
+   * depend on it). Default auto: CPU cores, or 1 when parallel episodes already use the cores.
+   */
+  trainThreads?: number | "auto";
   /** Serve the live monitor on this port. */
   monitor?: number;
   monitorHost?: string;
@@ -159,6 +165,7 @@ export async function resumeExperiment(runDir: string, options: Partial<RunOptio
 async function loop(config: RunConfig, runDir: string, o: RunOptions, log: ((l: string) => void) | null, cp: Checkpoint | null | undefined): Promise<RunResult> {
   const parallelBusy = config.parallelEpisodes > 1 && (o.workers ?? os.availableParallelism()) > 1;
   useEvalThreads(parallelBusy ? 1 : (o.evalThreads ?? "auto"), config.backend.name, log ?? undefined);
+  useTrainThreads(parallelBusy ? 1 : (o.trainThreads ?? "auto"), config.backend.name, log ?? undefined);
   const { split } = loadSpecData(config.env);
   const env = new AugmentEnv(config.env, split);
   const root = new Rng(config.seed);

@@ -40,20 +40,29 @@ export function withOutOption<T>(y: Argv<T>) {
   return y.option("out", { type: "string", default: DEFAULT_OUT_DIR, describe: "folder for run folders (<out>/<run-id>/)" });
 }
 
-/** `--eval-threads auto|N`: threads for full-ranking evaluation (the ranks never depend on it). */
-export function withEvalThreadsOption<T>(y: Argv<T>) {
-  return y.option("eval-threads", {
-    type: "string",
-    default: "auto",
-    describe: "threads for full-ranking evaluation on wasm/cpu (auto = CPU cores, max 4; results never depend on it)",
-  });
+/**
+ * `--eval-threads auto|N` and `--train-threads auto|N`: threads for full-ranking evaluation and for
+ * the shards of a training step (model.gradientShards). Speed settings only: results never depend on them.
+ */
+export function withThreadsOptions<T>(y: Argv<T>) {
+  return y
+    .option("eval-threads", {
+      type: "string",
+      default: "auto",
+      describe: "threads for full-ranking evaluation on wasm/cpu (auto = CPU cores, max 4; results never depend on it)",
+    })
+    .option("train-threads", {
+      type: "string",
+      default: "auto",
+      describe: "threads for the gradient shards of a training step on wasm/cpu (auto = CPU cores, max 4; results never depend on it)",
+    });
 }
 
-/** Parse `--eval-threads`: "auto" or an integer >= 1. */
-export function parseEvalThreads(value: unknown): number | "auto" {
+/** Parse a thread-count option (`--eval-threads`, `--train-threads`): "auto" or an integer >= 1. */
+export function parseThreads(flag: string, value: unknown): number | "auto" {
   if (value === undefined || value === "auto") return "auto";
   const n = typeof value === "number" ? value : Number(value);
-  checkInteger("--eval-threads", Number.isNaN(n) ? value : n, 1);
+  checkInteger(flag, Number.isNaN(n) ? value : n, 1);
   return n;
 }
 

@@ -3,13 +3,13 @@
  * Each handler lazy-imports the plain function that does the work (tests call those directly).
  */
 import type { CommandModule } from "yargs";
-import { parseEvalThreads, withBackendOption, withEvalThreadsOption, withOutOption, withSeedOption } from "./options.ts";
+import { parseThreads, withBackendOption, withOutOption, withSeedOption, withThreadsOptions } from "./options.ts";
 
 export const runCommand: CommandModule<object, any> = {
   command: "run",
   describe: "train the recommender while an RL agent picks augmentations per step; logs to runs/<run-id>/",
   builder: (y) =>
-    withEvalThreadsOption(withOutOption(withBackendOption(withSeedOption(y, 1))))
+    withThreadsOptions(withOutOption(withBackendOption(withSeedOption(y, 1))))
       .option("env", { type: "string", default: "envs/beauty-sasrec.json", describe: "env spec JSON (data, model, ops, reward, budget)" })
       .option("agent", { type: "string", default: "policies/reinforce.json", describe: "agent spec (policies/*.json) or an exported schedule" })
       .option("episodes", { type: "number", default: 1, describe: "episodes (training runs) to play" })
@@ -25,7 +25,8 @@ export const runCommand: CommandModule<object, any> = {
     const r = await runExperiment({
       env: a.env, agent: a.agent, episodes: a.episodes, seed: a.seed, out: a.out, backend: a.backend,
       budgetEpochs: a["budget-epochs"], checkpointEvery: a["checkpoint-every"], parallelEpisodes: a["parallel-episodes"], workers: a.workers, monitor: a.monitor, monitorHost: a.host, token: a.token,
-      evalThreads: parseEvalThreads(a["eval-threads"]),
+      evalThreads: parseThreads("--eval-threads", a["eval-threads"]),
+      trainThreads: parseThreads("--train-threads", a["train-threads"]),
     });
     const { compareRuns, formatCompare } = await import("./analysis.ts");
     console.log(formatCompare(compareRuns([r.runDir])));

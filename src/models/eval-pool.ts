@@ -13,15 +13,11 @@
  * to a single-threaded evaluation (tested).
  */
 import * as os from "node:os";
-import { Worker } from "node:worker_threads";
 import type { BackendName } from "../tf/backend.ts";
+import { HelperState, HelperThread } from "./helper-thread.ts";
 import { rankChunk, setDefaultChunkRunner, type ChunkRunner, type NextItemScorer } from "./evaluate.ts";
 import type { LeaveOneOutSplit } from "../data/types.ts";
 import type { SASRecConfig, SASRecState } from "./sasrec.ts";
-
-/** Control word states shared with each helper. */
-export const HelperState = { Starting: 0, Idle: 1, Busy: 2, Failed: 3 } as const;
-export type HelperState = (typeof HelperState)[keyof typeof HelperState];
 
 /** A model the pool can copy into its helpers. */
 interface Replicable extends NextItemScorer {
@@ -36,11 +32,7 @@ function isReplicable(m: NextItemScorer): m is Replicable {
 }
 
 interface Helper {
-  worker: Worker;
-  /** [state]; see HelperState. */
-  ctrl: Int32Array;
-  /** UTF-8 error text written by a failed helper (the caller cannot receive messages while blocked). */
-  error: Uint8Array;
+  thread: HelperThread;
   splits: WeakSet<LeaveOneOutSplit>;
 }
 
@@ -58,7 +50,6 @@ export interface EvalPoolOptions {
 export class EvalPool implements ChunkRunner {
   readonly threads: number;
   private readonly helpers: Helper[] = [];
-  private readonly timeoutMs: number;
   private readonly callerScores: boolean;
   /** Chunks each thread scored in the last `rankChunks` (caller first). */
   lastShare: number[] = [];
@@ -68,18 +59,13 @@ export class EvalPool implements ChunkRunner {
   /** Start the helper threads and wait (blocking) until each has its backend ready. */
   constructor(opts: EvalPoolOptions) {
     this.threads = Math.max(1, Math.floor(opts.threads ?? Math.min(4, os.availableParallelism())));
-    this.timeoutMs = opts.timeoutMs ?? 300_000;
+    const timeoutMs = opts.timeoutMs ?? 300_000;
     this.callerScores = opts.callerScores ?? true;
     for (let i = 1; i < this.threads; i++) {
-      const ctrl = new Int32Array(new SharedArrayBuffer(8)); // [state, chunks scored in the last job]
-      const error = new Uint8Array(new SharedArrayBuffer(4096));
-      const worker = new Worker(new URL("../core/worker-bootstrap.mjs", import.meta.url), {
-        workerData: { module: new URL("./eval-worker.ts", import.meta.url).href, backend: opts.backend, ctrl, error },
-      });
-      worker.unref(); // an idle pool must not keep the process alive
-      this.helpers.push({ worker, ctrl, error, splits: new WeakSet() });
+      // ctrl[1]: chunks the helper scored in the last job.
+      this.helpers.push({ thread: new HelperThread(new URL("./eval-worker.ts", import.meta.url), opts.backend, "evaluation", timeoutMs), splits: new WeakSet() });
     }
-    for (const h of this.helpers) this.waitWhile(h, HelperState.Starting, "start");
+    for (const h of this.helpers) h.thread.waitWhile(HelperState.Starting, "start");
   }
 
   rankChunks(model: NextItemScorer, split: LeaveOneOutSplit, which: "valid" | "test", chunks: Int32Array[]): Int32Array[] {
@@ -93,11 +79,10 @@ export class EvalPool implements ChunkRunner {
     for (const h of this.helpers) {
       if (!h.splits.has(split)) {
         // Only what ranking reads; sent once per split and helper.
-        h.worker.postMessage({ type: "split", splitId, train: split.train, validTarget: split.validTarget, testTarget: split.testTarget, numItems: split.dataset.numItems });
+        h.thread.worker.postMessage({ type: "split", splitId, train: split.train, validTarget: split.validTarget, testTarget: split.testTarget, numItems: split.dataset.numItems });
         h.splits.add(split);
       }
-      Atomics.store(h.ctrl, 0, HelperState.Busy);
-      h.worker.postMessage({ type: "rank", splitId, which, config: model.config, numItems: model.numItems, weights, chunks, offsets, ranks, counter });
+      h.thread.post({ type: "rank", splitId, which, config: model.config, numItems: model.numItems, weights, chunks, offsets, ranks, counter });
     }
     let mine = 0;
     if (this.callerScores) {
@@ -106,32 +91,19 @@ export class EvalPool implements ChunkRunner {
         ranks.set(rankChunk(model, split, which, chunks[i]!), offsets[i]!);
       }
     }
-    for (const h of this.helpers) this.waitWhile(h, HelperState.Busy, "finish an evaluation");
-    this.lastShare = [mine, ...this.helpers.map((h) => Atomics.load(h.ctrl, 1))];
+    for (const h of this.helpers) h.thread.waitWhile(HelperState.Busy, "finish an evaluation");
+    this.lastShare = [mine, ...this.helpers.map((h) => Atomics.load(h.thread.ctrl, 1))];
     return chunks.map((_, i) => ranks.slice(offsets[i]!, offsets[i + 1]!));
   }
 
   close(): Promise<number[]> {
-    return Promise.all(this.helpers.splice(0).map((h) => h.worker.terminate()));
+    return Promise.all(this.helpers.splice(0).map((h) => h.thread.terminate()));
   }
 
   private splitId(split: LeaveOneOutSplit): number {
     let id = this.splitIds.get(split);
     if (id === undefined) this.splitIds.set(split, (id = this.nextSplitId++));
     return id;
-  }
-
-  private waitWhile(h: Helper, state: HelperState, what: string): void {
-    const deadline = performance.now() + this.timeoutMs;
-    while (Atomics.load(h.ctrl, 0) === state) {
-      if (performance.now() > deadline) throw new Error(`evaluation thread did not ${what} within ${this.timeoutMs / 1000} s`);
-      Atomics.wait(h.ctrl, 0, state, 1000);
-    }
-    if (Atomics.load(h.ctrl, 0) === HelperState.Failed) {
-      const n = h.error.indexOf(0);
-      const text = new TextDecoder().decode(h.error.slice(0, n < 0 ? h.error.length : n));
-      throw new Error(`evaluation thread failed to ${what}: ${text}`);
-    }
   }
 }
 

@@ -3,21 +3,11 @@ import { parentPort, workerData } from "node:worker_threads";
 import { Rng } from "../core/rng.ts";
 import { selectBackend, type BackendName } from "../tf/backend.ts";
 import { rankChunk, type RankingSplit } from "./evaluate.ts";
-import { HelperState } from "./eval-pool.ts";
+import { HelperState, helperSide } from "./helper-thread.ts";
 import { SASRec, type SASRecConfig, type SASRecState } from "./sasrec.ts";
 
-const { backend, ctrl, error } = workerData as { backend: BackendName; ctrl: Int32Array; error: Uint8Array };
-
-function signal(state: HelperState): void {
-  Atomics.store(ctrl, 0, state);
-  Atomics.notify(ctrl, 0);
-}
-
-function fail(e: unknown): void {
-  const text = new TextEncoder().encode(e instanceof Error ? (e.stack ?? e.message) : String(e));
-  error.set(text.subarray(0, error.length - 1));
-  signal(HelperState.Failed);
-}
+const { backend } = workerData as { backend: BackendName };
+const { ctrl, signal, fail } = helperSide(workerData);
 
 interface RankJob {
   splitId: number; which: "valid" | "test"; config: SASRecConfig; numItems: number; weights: SASRecState["weights"];

@@ -44,6 +44,14 @@ export interface SASRecConfig {
   initStd: number;
   /** Pad each batch only to its longest sequence (true) or always to maxLen (false). Default true. */
   lengthBucketing: boolean;
+  /**
+   * Split every training batch into this many row shards and sum their gradients (each shard's
+   * loss divided by the whole batch's denominator, so the sum is the batch's gradient up to float
+   * rounding). Shards run on helper threads when `useTrainThreads` installed them, and the
+   * weights are bit-identical for any thread count: this setting, not the thread count, decides
+   * the arithmetic. Each shard draws its dropout masks from its own seed. Default 1 (no split).
+   */
+  gradientShards: number;
 }
 
 export const SASREC_DEFAULTS: SASRecConfig = {
@@ -58,7 +66,49 @@ export const SASREC_DEFAULTS: SASRecConfig = {
   learningRate: 1e-3,
   initStd: 0.02,
   lengthBucketing: true,
+  gradientShards: 1,
 };
+
+/** Left-padded [B, L] arrays of a training batch, as the loss reads them. */
+interface TrainArrays {
+  B: number;
+  L: number;
+  inputs: Int32Array;
+  targets: Int32Array;
+  negatives: Int32Array;
+  weights: Float32Array;
+  lossDenominator?: number;
+}
+
+/** Everything a thread needs to compute one shard's gradients (plain arrays: it can be posted). */
+export interface ShardJob {
+  B: number;
+  L: number;
+  inputs: Int32Array;
+  targets: Int32Array;
+  negatives: Int32Array;
+  weights: Float32Array;
+  /** The whole batch's loss denominator, so shard losses (and gradients) add up to the batch's. */
+  lossDenominator: number;
+  labelSmoothing: number;
+  /** Seed of the shard's own dropout stream. */
+  dropoutSeed: number;
+}
+
+/**
+ * Computes the gradients of a step's shards, possibly on other threads. It must return exactly
+ * what `model.shardGradients(job)` returns for each job, so weights never depend on the threads.
+ */
+export interface ShardRunner {
+  /** Per job: the loss and one gradient per variable (variable order), as tensors of this thread. */
+  run(model: SASRec, jobs: ShardJob[]): { loss: number; grads: tf.Tensor[] }[];
+}
+
+let defaultShardRunner: ShardRunner | undefined;
+/** Install (or with `undefined` remove) the runner every sharded `trainStep` uses. */
+export function setDefaultShardRunner(runner: ShardRunner | undefined): void {
+  defaultShardRunner = runner;
+}
 
 interface BlockParams {
   wq: tf.Variable; bq: tf.Variable; wk: tf.Variable; bk: tf.Variable; wv: tf.Variable; bv: tf.Variable;
@@ -81,6 +131,8 @@ export class SASRec {
   readonly vocabSize: number;
   private rngDropout: Rng;
   private rngNegatives: Rng;
+  /** The stream `dropout` draws from: `rngDropout`, or a shard's own stream inside `shardGradients`. */
+  private dropoutSource?: Rng;
   private static instances = 0;
   private readonly vars = new Map<string, tf.Variable>();
   private readonly blocks: BlockParams[] = [];
@@ -98,6 +150,9 @@ export class SASRec {
     this.config = { ...SASREC_DEFAULTS, ...config };
     SASRec.instances++;
     const c = this.config;
+    if (!(Number.isInteger(c.gradientShards) && c.gradientShards >= 1)) {
+      throw new Error(`\`gradientShards\` must be an integer >= 1, got ${c.gradientShards}`);
+    }
     if (c.hiddenSize % c.numHeads !== 0) {
       throw new Error(`\`numHeads\` (${c.numHeads}) must divide \`hiddenSize\` (${c.hiddenSize})`);
     }
@@ -140,7 +195,7 @@ export class SASRec {
   }
 
   private dropout(x: tf.Tensor, training: boolean): tf.Tensor {
-    return training && this.config.dropout > 0 ? dropout(x, this.config.dropout, this.rngDropout.tfSeed()) : x;
+    return training && this.config.dropout > 0 ? dropout(x, this.config.dropout, (this.dropoutSource ?? this.rngDropout).tfSeed()) : x;
   }
 
   /** Item-embedding rows for host-side ids (see `embeddingLookupHost`: GatherV2 is slow on wasm). */
@@ -253,7 +308,7 @@ export class SASRec {
   }
 
   /** Training loss for one batch as a scalar tensor (used inside `minimize`). */
-  private lossFn(a: ReturnType<SASRec["buildTrainArrays"]>, labelSmoothing: number, training: boolean): tf.Scalar {
+  private lossFn(a: TrainArrays, labelSmoothing: number, training: boolean): tf.Scalar {
     const { B, L } = a;
     const w = tf.tensor1d(a.weights);
     const hidden = this.encode(a.inputs, B, L, training).reshape([B * L, this.config.hiddenSize]); // [BL d]
@@ -280,9 +335,54 @@ export class SASRec {
 
   /** One optimisation step on `batch`; returns the mean training loss. */
   trainStep(batch: TrainBatch): number {
+    if (this.config.gradientShards > 1 && batch.seqs.length > 1) return this.trainStepSharded(batch);
     const arrays = this.buildTrainArrays(batch);
     const eps = batch.labelSmoothing ?? 0;
     return this.optimizer.minimize(() => this.lossFn(arrays, eps, true));
+  }
+
+  /**
+   * `trainStep` with the batch cut into `gradientShards` contiguous row ranges. Negatives are
+   * drawn row by row in batch order, as unsharded; each shard is padded to its own longest row
+   * (scores do not depend on padding); the gradients are summed in shard order.
+   */
+  private trainStepSharded(batch: TrainBatch): number {
+    const B = batch.seqs.length;
+    const n = Math.min(this.config.gradientShards, B);
+    const parts = Array.from({ length: n }, (_, i) => this.buildTrainArrays(sliceBatch(batch, Math.floor((i * B) / n), Math.floor(((i + 1) * B) / n))));
+    let weightSum = 0;
+    for (const a of parts) for (const w of a.weights) weightSum += w;
+    const lossDenominator = batch.lossDenominator ?? Math.max(weightSum, 1);
+    const labelSmoothing = batch.labelSmoothing ?? 0;
+    const jobs: ShardJob[] = parts.map((a) => ({
+      B: a.B, L: a.L, inputs: a.inputs, targets: a.targets, negatives: a.negatives, weights: a.weights,
+      lossDenominator, labelSmoothing, dropoutSeed: this.rngDropout.tfSeed(),
+    }));
+    const results = (defaultShardRunner ?? inThreadRunner).run(this, jobs);
+    const total = tf.tidy(() => results[0]!.grads.map((g, v) => results.slice(1).reduce((sum, r) => tf.add(sum, r.grads[v]!), g)));
+    this.optimizer.applyGradients(total);
+    for (const t of total) t.dispose();
+    for (const r of results) for (const g of r.grads) g.dispose();
+    return results.reduce((sum, r) => sum + r.loss, 0);
+  }
+
+  /** Loss and gradients (variable order) of one shard, without updating anything. */
+  shardGradients(job: ShardJob): { loss: number; grads: tf.Tensor[] } {
+    const varList = [...this.vars.values()];
+    this.dropoutSource = new Rng(job.dropoutSeed, "shard-dropout");
+    try {
+      const { value, grads } = tf.variableGrads(() => this.lossFn(job, job.labelSmoothing, true), varList);
+      const loss = value.dataSync()[0]!;
+      value.dispose();
+      return { loss, grads: varList.map((v) => grads[v.name] ?? tf.zerosLike(v)) };
+    } finally {
+      this.dropoutSource = undefined;
+    }
+  }
+
+  /** Names and shapes of the variables, in the order of `shardGradients`' gradients. */
+  variableShapes(): { name: string; shape: number[]; size: number }[] {
+    return [...this.vars].map(([name, v]) => ({ name, shape: v.shape, size: v.size }));
   }
 
   /**
@@ -418,6 +518,26 @@ export class SASRec {
     }
   }
 
+  /** Every weight, concatenated in variable order (see `variableShapes`), written into `out`. */
+  writeWeightsFlat(out: Float32Array): void {
+    let offset = 0;
+    for (const v of this.vars.values()) {
+      out.set(v.dataSync() as Float32Array, offset);
+      offset += v.size;
+    }
+  }
+
+  /** Overwrite the weights from `writeWeightsFlat`'s layout. */
+  setWeightsFlat(flat: Float32Array): void {
+    let offset = 0;
+    for (const v of this.vars.values()) {
+      const t = tf.tensor(flat.subarray(offset, offset + v.size), v.shape);
+      v.assign(t);
+      t.dispose();
+      offset += v.size;
+    }
+  }
+
   /** Overwrite the Adam moments and step (e.g. continuing a saved model under new random streams). */
   setOptimizerState(state: SASRecState["optimizer"]): void {
     this.optimizer.setState(state);
@@ -436,6 +556,19 @@ export class SASRec {
     for (const v of this.vars.values()) v.dispose();
     this.optimizer.dispose();
   }
+}
+
+/** Shards computed one after the other on the calling thread. */
+const inThreadRunner: ShardRunner = { run: (model, jobs) => jobs.map((job) => model.shardGradients(job)) };
+
+/** Rows [from, to) of a training batch (views, not copies; per-row fields only). */
+function sliceBatch(batch: TrainBatch, from: number, to: number): TrainBatch {
+  const out: TrainBatch = { ...batch, users: batch.users.subarray(from, to), seqs: batch.seqs.slice(from, to) };
+  for (const key of ["targets", "weights", "negatives", "attributes", "times", "titleTokens"] as const) {
+    const rows = batch[key];
+    if (rows) (out as unknown as Record<string, unknown>)[key] = rows.slice(from, to);
+  }
+  return out;
 }
 
 /** Additive self-attention mask [B, 1, L, L] for left-padded ids [B, L] (see `encode`). */

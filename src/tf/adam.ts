@@ -41,10 +41,23 @@ export class Adam {
 
   /** Minimise the scalar returned by `f` (built inside; its tensors are freed). Returns the loss value. */
   minimize(f: () => tf.Scalar): number {
+    const varList = [...this.vars.values()];
+    const { value, grads } = tf.variableGrads(f, varList);
+    this.applyGradients(varList.map((v) => grads[v.name]));
+    const loss = value.dataSync()[0]!;
+    value.dispose();
+    for (const g of Object.values(grads)) g.dispose();
+    return loss;
+  }
+
+  /**
+   * One Adam step from gradients given in the variables' order (`undefined` = no gradient for
+   * that variable this step). The caller keeps ownership of the gradient tensors.
+   */
+  applyGradients(grads: readonly (tf.Tensor | undefined)[]): void {
     const { beta1, beta2, epsilon, learningRate } = this.config;
     const names = [...this.vars.keys()];
-    const varList = names.map((n) => this.vars.get(n)!);
-    const { value, grads } = tf.variableGrads(f, varList);
+    if (grads.length !== names.length) throw new Error(`Adam.applyGradients: ${grads.length} gradients for ${names.length} variables`);
     this.step++;
     const lrT = (learningRate * Math.sqrt(1 - beta2 ** this.step)) / (1 - beta1 ** this.step);
     tf.tidy(() => {
@@ -52,21 +65,18 @@ export class Adam {
       // from the numbers, without ~6 scalar uploads per variable (dispatch dominates on wasm).
       const [b1, ob1, b2, ob2, eps, lr] = [beta1, 1 - beta1, beta2, 1 - beta2, epsilon, lrT].map((x) => tf.scalar(x));
       names.forEach((name, i) => {
-        const g = grads[varList[i]!.name];
+        const g = grads[i];
         if (!g) return;
+        const w = this.vars.get(name)!;
         const m = this.m.get(name)!;
         const v = this.v.get(name)!;
         const mNew = tf.add(tf.mul(m, b1!), tf.mul(g, ob1!));
         const vNew = tf.add(tf.mul(v, b2!), tf.mul(tf.square(g), ob2!));
         m.assign(mNew);
         v.assign(vNew);
-        varList[i]!.assign(tf.sub(varList[i]!, tf.mul(lr!, tf.div(mNew, tf.add(tf.sqrt(vNew), eps!)))));
+        w.assign(tf.sub(w, tf.mul(lr!, tf.div(mNew, tf.add(tf.sqrt(vNew), eps!)))));
       });
     });
-    const loss = value.dataSync()[0]!;
-    value.dispose();
-    for (const g of Object.values(grads)) g.dispose();
-    return loss;
   }
 
   getState(): AdamState {

@@ -1,0 +1,66 @@
+/**
+ * A worker thread with its own tf backend that the calling thread drives synchronously: the
+ * caller posts a job and blocks in `Atomics.wait` on a shared control word until the helper
+ * reports Idle (done) or Failed (with its error text in a shared buffer, since a blocked caller
+ * cannot receive messages). Used by the evaluation and training pools.
+ */
+import { Worker } from "node:worker_threads";
+import type { BackendName } from "../tf/backend.ts";
+
+/** Control word states shared with each helper. */
+export const HelperState = { Starting: 0, Idle: 1, Busy: 2, Failed: 3 } as const;
+export type HelperState = (typeof HelperState)[keyof typeof HelperState];
+
+export class HelperThread {
+  readonly worker: Worker;
+  /** [state, a job-specific count]; see HelperState. */
+  readonly ctrl = new Int32Array(new SharedArrayBuffer(8));
+  private readonly error = new Uint8Array(new SharedArrayBuffer(4096));
+
+  /** Start `module` (a .ts file URL) on a worker thread that initialises `backend`. Does not wait. */
+  constructor(module: URL, backend: BackendName, private readonly label: string, private readonly timeoutMs: number) {
+    this.worker = new Worker(new URL("../core/worker-bootstrap.mjs", import.meta.url), {
+      workerData: { module: module.href, backend, ctrl: this.ctrl, error: this.error },
+    });
+    this.worker.unref(); // an idle pool must not keep the process alive
+  }
+
+  /** Mark busy and post `message`; the helper signals Idle when the job is done. */
+  post(message: unknown): void {
+    Atomics.store(this.ctrl, 0, HelperState.Busy);
+    this.worker.postMessage(message);
+  }
+
+  /** Block while the helper is in `state`; throw if it failed or timed out. */
+  waitWhile(state: HelperState, what: string): void {
+    const deadline = performance.now() + this.timeoutMs;
+    while (Atomics.load(this.ctrl, 0) === state) {
+      if (performance.now() > deadline) throw new Error(`${this.label} thread did not ${what} within ${this.timeoutMs / 1000} s`);
+      Atomics.wait(this.ctrl, 0, state, 1000);
+    }
+    if (Atomics.load(this.ctrl, 0) === HelperState.Failed) {
+      const n = this.error.indexOf(0);
+      const text = new TextDecoder().decode(this.error.slice(0, n < 0 ? this.error.length : n));
+      throw new Error(`${this.label} thread failed to ${what}: ${text}`);
+    }
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+/** The worker side: report state changes and failures through the shared buffers. */
+export function helperSide(workerData: { ctrl: Int32Array; error: Uint8Array }) {
+  const { ctrl, error } = workerData;
+  const signal = (state: HelperState): void => {
+    Atomics.store(ctrl, 0, state);
+    Atomics.notify(ctrl, 0);
+  };
+  const fail = (e: unknown): void => {
+    const text = new TextEncoder().encode(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    error.set(text.subarray(0, error.length - 1));
+    signal(HelperState.Failed);
+  };
+  return { ctrl, signal, fail };
+}
