@@ -4,7 +4,8 @@
  *
  *   npm run bench:baseline -- [--env envs/beauty-sasrec.json] [--epochs 200] [--patience 10]
  *                             [--eval-every 1] [--seed 42] [--backend auto] [--name sasrec-beauty]
- *                             [--eval-threads auto|N] [--loss bce|ce] [--lr 0.001] [--loss-norm batch|epoch]
+ *                             [--eval-threads auto|N] [--train-threads auto|N] [--shards N]
+ *                             [--loss bce|ce] [--lr 0.001] [--loss-norm batch|epoch]
  *
  * Writes bench/results/<name>.json and .md after every new best epoch (status "running") and at
  * the end (status "finished"), so an interrupted run still leaves an honest partial result.
@@ -18,6 +19,7 @@ import { describeProtocol } from "../src/models/metrics.ts";
 import { evaluate } from "../src/models/evaluate.ts";
 import { selectBackend, type BackendChoice } from "../src/tf/backend.ts";
 import { useEvalThreads } from "../src/models/eval-pool.ts";
+import { useTrainThreads } from "../src/models/train-pool.ts";
 import { parseThreads } from "../src/cli/options.ts";
 import { markdownTable, provenance, writeResult } from "./report.ts";
 
@@ -34,11 +36,15 @@ const { values: a } = parseArgs({
     lr: { type: "string" },
     "loss-norm": { type: "string" },
     "eval-threads": { type: "string", default: "auto" },
+    "train-threads": { type: "string", default: "auto" },
+    /** Override model.gradientShards (1 = unsharded steps, as before the data-parallel change). */
+    shards: { type: "string" },
   },
 });
 const spec = loadEnvSpec(a.env!);
 if (a.loss) spec.model.loss = a.loss as "bce" | "ce";
 if (a.lr) spec.model.learningRate = Number(a.lr);
+if (a.shards) spec.model.gradientShards = Number(a.shards);
 const training = {
   ...spec.training,
   ...(a.epochs ? { epochs: Number(a.epochs) } : {}),
@@ -48,6 +54,7 @@ const training = {
 };
 const backend = await selectBackend(a.backend as BackendChoice);
 const evalThreads = useEvalThreads(parseThreads("--eval-threads", a["eval-threads"]), backend.name, (l) => console.error(l));
+const trainThreads = spec.model.gradientShards > 1 ? Math.min(spec.model.gradientShards, useTrainThreads(parseThreads("--train-threads", a["train-threads"]), backend.name, (l) => console.error(l))) : 1;
 const { split } = loadSpecData(spec);
 const seed = Number(a.seed);
 const rng = new Rng(seed);
@@ -57,11 +64,11 @@ const t0 = performance.now();
 const history: EpochLog[] = [];
 
 function save(status: string, extra: object) {
-  const json = { dataset: split.dataset.name, status, ...extra, backend: backend.name, eval_threads: evalThreads, commit: prov.commit, command: prov.command, machine: prov.machine, date: prov.date, model: spec.model, training, seed, history };
+  const json = { dataset: split.dataset.name, status, ...extra, backend: backend.name, eval_threads: evalThreads, train_threads: trainThreads, commit: prov.commit, command: prov.command, machine: prov.machine, date: prov.date, model: spec.model, training, seed, history };
   const r = json as unknown as { test?: Record<string, number>; valid?: Record<string, number> };
   const md = [
     `# SASRec on ${split.dataset.name} (${status})`, "",
-    `Backend ${backend.name}, seed ${seed}, commit ${prov.commit}, ${prov.machine}.`, `Command: \`${prov.command}\``, "",
+    `Backend ${backend.name}, ${spec.model.gradientShards} gradient shard(s) on ${trainThreads} thread(s), seed ${seed}, commit ${prov.commit}, ${prov.machine}.`, `Command: \`${prov.command}\``, "",
     r.test ? markdownTable([{ split: "valid", ...r.valid }, { split: "test", ...r.test }] as Array<Record<string, number | string>>) : "(no test yet)",
     "", "Epochs: " + history.map((h) => `${h.epoch}:${h.valid?.["NDCG@10"]?.toFixed(4) ?? "-"}`).join(" "),
   ].join("\n");
