@@ -14,7 +14,7 @@
  */
 import * as os from "node:os";
 import type { BackendName } from "../tf/backend.ts";
-import { HelperState, HelperThread } from "./helper-thread.ts";
+import { HelperState, HelperThread, poolThreads } from "./helper-thread.ts";
 import { rankChunk, setDefaultChunkRunner, type ChunkRunner, type NextItemScorer } from "./evaluate.ts";
 import type { LeaveOneOutSplit } from "../data/types.ts";
 import type { SASRecConfig, SASRecState } from "./sasrec.ts";
@@ -131,8 +131,7 @@ let installed: LazyPool | undefined;
  * evaluation with more than one chunk. Returns the thread count in use.
  */
 export function useEvalThreads(threads: number | "auto", backend: BackendName, log?: (line: string) => void): number {
-  const n = threads === "auto" ? Math.min(4, os.availableParallelism()) : Math.max(1, Math.floor(threads));
-  const wanted = backend === "wasm" || backend === "cpu" ? n : 1;
+  const wanted = poolThreads(threads, backend);
   if ((installed?.threads ?? 1) === wanted) return wanted;
   void installed?.pool?.close();
   installed = wanted > 1 ? new LazyPool(wanted, backend, log) : undefined;

@@ -4,6 +4,7 @@
  * reports Idle (done) or Failed (with its error text in a shared buffer, since a blocked caller
  * cannot receive messages). Used by the evaluation and training pools.
  */
+import * as os from "node:os";
 import { Worker } from "node:worker_threads";
 import type { BackendName } from "../tf/backend.ts";
 
@@ -63,4 +64,14 @@ export function helperSide(workerData: { ctrl: Int32Array; error: Uint8Array }) 
     signal(HelperState.Failed);
   };
   return { ctrl, signal, fail };
+}
+
+/**
+ * Threads a pool should use for a `--eval-threads` / `--train-threads` value: `"auto"` = the
+ * machine's cores (at most 4). Only wasm and cpu get helpers: they run one thread per process,
+ * while tfjs-node already uses every core.
+ */
+export function poolThreads(threads: number | "auto", backend: BackendName): number {
+  const n = threads === "auto" ? Math.min(4, os.availableParallelism()) : Math.max(1, Math.floor(threads));
+  return backend === "wasm" || backend === "cpu" ? n : 1;
 }

@@ -10,10 +10,9 @@
  * thread and the summation order is fixed, so the weights are bit-identical to computing every
  * shard on the calling thread (tested): the thread count is a speed setting, not a result setting.
  */
-import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendName } from "../tf/backend.ts";
-import { HelperState, HelperThread } from "./helper-thread.ts";
+import { HelperState, HelperThread, poolThreads } from "./helper-thread.ts";
 import { setDefaultShardRunner, type SASRec, type ShardJob, type ShardRunner } from "./sasrec.ts";
 
 export interface TrainPoolOptions {
@@ -113,8 +112,7 @@ let installed: LazyPool | undefined;
  * this setting. Returns the thread count in use.
  */
 export function useTrainThreads(threads: number | "auto", backend: BackendName, log?: (line: string) => void): number {
-  const n = threads === "auto" ? Math.min(4, os.availableParallelism()) : Math.max(1, Math.floor(threads));
-  const wanted = backend === "wasm" || backend === "cpu" ? n : 1;
+  const wanted = poolThreads(threads, backend);
   if ((installed?.threads ?? 1) === wanted) return wanted;
   void installed?.pool?.close();
   installed = wanted > 1 ? new LazyPool(wanted, backend, log) : undefined;
