@@ -88,6 +88,36 @@ describe("AugmentEnv contract", () => {
     assert.deepEqual(await play(), await play());
   });
 
+  it("rl.mode 'append' trains on the real batch plus its augmented copy (identity: the real batch alone)", async () => {
+    const seen: { seqs: Int32Array[]; users: Int32Array; targets?: Int32Array[] }[] = [];
+    const play = async (mode: "direct" | "append", ops: number[]) => {
+      const env = new AugmentEnv({ ...spec, rl: { ...spec.rl, mode } }, split);
+      env.reset(5);
+      const model = (env as unknown as { model: { trainStep: (b: unknown) => number } }).model;
+      const real = model.trainStep.bind(model);
+      model.trainStep = (b) => {
+        seen.push(b as (typeof seen)[number]);
+        return real(b);
+      };
+      for (const op of ops) await env.step({ ops: [op], magnitudes: [0.5] });
+      env.dispose();
+    };
+    await play("direct", [0, 2]);
+    const [plain, masked] = seen.splice(0);
+    await play("append", [0, 2]);
+    const [identity, appended] = seen;
+    assert.deepEqual(identity!.seqs, plain!.seqs, "identity adds nothing");
+    const B = masked!.seqs.length; // the second batch of the same seed in both modes
+    assert.equal(appended!.seqs.length, 2 * B);
+    assert.deepEqual(Array.from(appended!.users), [...masked!.users, ...masked!.users]);
+    // Rows of the second step: the real batch first (default targets), then the masked copy.
+    const realSecond = appended!.seqs.slice(0, B);
+    assert.ok(realSecond.every((q) => !q.includes(split.dataset.numItems + 1)), "the real rows are not masked");
+    assert.ok(appended!.seqs.slice(B).some((q) => q.includes(split.dataset.numItems + 1)), "the copy is masked");
+    assert.ok(masked!.seqs.some((q) => q.includes(split.dataset.numItems + 1)));
+    for (let b = 0; b < B; b++) assert.deepEqual(appended!.targets![b], realSecond[b]!.subarray(1), `row ${b} keeps its next-item targets`);
+  });
+
   it("training.lossNormalization 'epoch' divides every batch loss by the epoch's mean positions", async () => {
     const firstLosses = async (norm: "batch" | "epoch") => {
       const env = new AugmentEnv({ ...spec, training: { ...spec.training, lossNormalization: norm } }, split);

@@ -259,6 +259,20 @@ export function mergeSamples(batch: TrainBatch, idx: ArrayLike<number>, sub: Tra
   return out;
 }
 
+/**
+ * `batch` followed by the samples of `extra` (e.g. augmented copies of the same users), as one
+ * batch. Per-position fields only one side has get their defaults on the other side, as in
+ * `mergeSamples` (so does a batch-level `labelSmoothing` set in `extra`).
+ */
+export function appendSamples(batch: TrainBatch, extra: TrainBatch, rng: Rng): TrainBatch {
+  const B = batch.seqs.length;
+  const users = new Int32Array(B + extra.seqs.length);
+  users.set(batch.users);
+  users.set(extra.users, B);
+  const base: TrainBatch = { ...batch, users, seqs: [...batch.seqs, ...extra.seqs] };
+  return mergeSamples(base, Int32Array.from(extra.seqs, (_, k) => B + k), extra, rng);
+}
+
 /** Limits `validateBatch` checks context ids against (unchecked when absent). */
 export interface ValidateOptions {
   /** Attribute ids must be in 1..numAttributes + 1 (the +1 is the attribute mask token). */

@@ -15,7 +15,7 @@ export {
 } from "./registry.ts";
 export { applySubPolicy, validateSubPolicy, type SubPolicy, type SubPolicyStep, type ApplyMode } from "./subpolicy.ts";
 export {
-  applyEdits, choosePositions, mergeSamples, selectSamples, targetsOf, uniformItem, validateBatch,
+  appendSamples, applyEdits, choosePositions, mergeSamples, selectSamples, targetsOf, uniformItem, validateBatch,
   type EditContext, type SampleEdit, type ValidateOptions,
 } from "./batch.ts";
 export { changeOf, contextChange, editDistance, labelChange, sequenceChange } from "./measure.ts";

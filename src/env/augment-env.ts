@@ -48,7 +48,7 @@
  *     spaces are unchanged. v1 checkpoints are refused, since a resumed run would train differently.
  */
 import { Rng, type RngState } from "../core/rng.ts";
-import { applySubPolicy, buildOpContext, createBatchOps, type BatchOp, type SubPolicyStep } from "../augment/index.ts";
+import { appendSamples, applySubPolicy, buildOpContext, createBatchOps, type BatchOp, type SubPolicyStep } from "../augment/index.ts";
 import { eligibleUsers, normaliseLossPerEpoch } from "../data/batches.ts";
 import { loadModelFile, type ModelFile } from "../models/model-file.ts";
 import { bucketedTrainBatches } from "../data/bucketing.ts";
@@ -231,6 +231,9 @@ export class AugmentEnv {
       if (rl.mode === "contrastive") {
         const views: [TrainBatch, TrainBatch] = [this.augment(batch, policy), this.augment(batch, policy)];
         lossSum += contrastiveStep(model, batch, views, rl.contrastiveWeight);
+      } else if (rl.mode === "append" && policy.length) {
+        // The real batch plus an augmented copy of it: augmentation adds data, never replaces it.
+        lossSum += model.trainStep(appendSamples(batch, this.augment(batch, policy), this.augmentRng));
       } else {
         lossSum += model.trainStep(this.augment(batch, policy));
       }

@@ -45,7 +45,7 @@ const rlSchema = z.strictObject({
   magnitudeBins: z.array(unit).min(1),
   slots: posInt.max(4),
   applyMode: z.enum(["batch", "sample"]),
-  mode: z.enum(["direct", "contrastive"]),
+  mode: z.enum(["direct", "append", "contrastive"]),
   contrastiveWeight: z.number().min(0),
   batchesPerStep: posInt,
   budget: z.strictObject({ epochs: z.number().gt(0) }),
