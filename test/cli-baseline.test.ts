@@ -74,6 +74,8 @@ test("runBaseline trains, writes config.json and summary.json, and prints a tabl
   assert.equal(config.training.patience, 5, "the spec's patience is kept");
   assert.deepEqual(config.dataset, { name: "beauty-1k", users: 1000, items: config.dataset.items, excludedUsers: 0, trainInteractions: config.dataset.trainInteractions });
   assert.equal(config.backend.name, "wasm");
+  assert.equal(config.trainThreads, 1, "the spec has no gradient shards");
+  assert.ok(config.evalThreads >= 1);
   assert.equal(config.provenance.packages["@tensorflow/tfjs"], readJson(path.join(root, "node_modules/@tensorflow/tfjs/package.json")).version);
   assert.equal(config.provenance.node, process.version);
   assert.ok("commit" in config.provenance);

@@ -149,6 +149,24 @@ describe("rl-train run: logs, reproducibility, resume, export", () => {
     assert.deepEqual(sa, stepsOf(path.join(b, "same")));
   });
 
+  it("with gradient shards, 1 and 2 training threads write identical steps.arrows; config.json records the threads", async () => {
+    const dir = tmp();
+    const raw = JSON.parse(fs.readFileSync(SPEC, "utf8"));
+    raw.dataset.path = path.resolve(path.dirname(SPEC), raw.dataset.path);
+    raw.model.gradientShards = 2;
+    const spec = path.join(dir, "sharded.json");
+    fs.writeFileSync(spec, JSON.stringify(raw));
+    const opts = { env: spec, agent: "policies/reinforce.json", episodes: 1, seed: 2, backend: "wasm" as const, runId: "sharded", log: null, evalThreads: 1 };
+    await runExperiment({ ...opts, out: path.join(dir, "one"), trainThreads: 1 });
+    await runExperiment({ ...opts, out: path.join(dir, "two"), trainThreads: 2 });
+    const one = stepsOf(path.join(dir, "one", "sharded"));
+    assert.ok(one.length > 0);
+    assert.deepEqual(stepsOf(path.join(dir, "two", "sharded")), one);
+    const threadsOf = (run: string) => JSON.parse(fs.readFileSync(path.join(dir, run, "sharded", "config.json"), "utf8")).config.threads;
+    assert.deepEqual(threadsOf("one"), { eval: 1, train: 1 });
+    assert.deepEqual(threadsOf("two"), { eval: 1, train: 2 });
+  });
+
   it("SIGKILL between checkpoints, then resume, equals an uninterrupted run", async () => {
     const out = tmp();
     const full = await runExperiment({

@@ -91,6 +91,8 @@ export interface RunConfig {
   parallelEpisodes: number;
   backend: BackendInfo;
   metadata: ReturnType<typeof runMetadata>;
+  /** Threads that ran evaluation and gradient shards in this process (speed only: results never depend on them). */
+  threads?: { eval: number; train: number };
 }
 
 export interface RunResult {
@@ -164,8 +166,10 @@ export async function resumeExperiment(runDir: string, options: Partial<RunOptio
 
 async function loop(config: RunConfig, runDir: string, o: RunOptions, log: ((l: string) => void) | null, cp: Checkpoint | null | undefined): Promise<RunResult> {
   const parallelBusy = config.parallelEpisodes > 1 && (o.workers ?? os.availableParallelism()) > 1;
-  useEvalThreads(parallelBusy ? 1 : (o.evalThreads ?? "auto"), config.backend.name, log ?? undefined);
-  useTrainThreads(parallelBusy ? 1 : (o.trainThreads ?? "auto"), config.backend.name, log ?? undefined);
+  const evalThreads = useEvalThreads(parallelBusy ? 1 : (o.evalThreads ?? "auto"), config.backend.name, log ?? undefined);
+  const trainThreads = useTrainThreads(parallelBusy ? 1 : (o.trainThreads ?? "auto"), config.backend.name, log ?? undefined);
+  const shards = config.env.model.gradientShards;
+  config.threads = { eval: evalThreads, train: shards > 1 ? Math.min(shards, trainThreads) : 1 };
   const { split } = loadSpecData(config.env);
   const env = new AugmentEnv(config.env, split);
   const root = new Rng(config.seed);
