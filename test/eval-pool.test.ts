@@ -51,6 +51,21 @@ it("the helper's chunks alone give the same ranks (the caller only waits)", asyn
   }
 });
 
+it("scoring through a heap view (withScores) gives the ranks of copied scores (scoreNext)", () => {
+  const copying: NextItemScorer = { scoreNext: (h) => model.scoreNext(h) };
+  let viewed = 0;
+  const viewing: NextItemScorer = {
+    scoreNext: () => assert.fail("withScores should be used"),
+    withScores: (h, use) => model.withScores(h, (s) => (viewed++, use(s))),
+  };
+  for (const which of ["valid", "test"] as const) {
+    const one = evaluate(copying, split, which, { chunkSize: 64, runner: null });
+    const two = evaluate(viewing, split, which, { chunkSize: 64, runner: null });
+    assert.deepEqual(two.ranks, one.ranks);
+  }
+  assert.ok(viewed > 0);
+});
+
 it("ranks do not depend on the chunk size (padding to a chunk's longest history changes no score)", () => {
   const big = evaluate(model, split, "test", { chunkSize: 1000, runner: null });
   const small = evaluate(model, split, "test", { chunkSize: 37, runner: null });

@@ -14,6 +14,11 @@ import { DEFAULT_METRICS, metricsFromRanks, type Protocol } from "./metrics.ts";
 export interface NextItemScorer {
   /** Row-major [n, numItems + 2] scores; column 0 (padding) and numItems+1 (mask) are ignored. */
   scoreNext(histories: Int32Array[]): Float32Array;
+  /**
+   * Optional: call `use` with the same scores as `scoreNext`, possibly a view of backend memory
+   * that is valid only during the call (saves copying n × items floats per chunk).
+   */
+  withScores?<T>(histories: Int32Array[], use: (scores: Float32Array) => T): T;
 }
 
 export interface EvalOptions {
@@ -88,10 +93,13 @@ export type RankingSplit = Pick<LeaveOneOutSplit, "train" | "validTarget" | "tes
 
 /** 0-based full-ranking rank of each user's target, scoring the users `ids` in one call. */
 export function rankChunk(model: NextItemScorer, split: RankingSplit, which: "valid" | "test", ids: Int32Array): Int32Array {
+  const histories = Array.from(ids, (u) => fullHistory(split, u, which));
+  return model.withScores ? model.withScores(histories, (scores) => rankRows(split, which, ids, histories, scores)) : rankRows(split, which, ids, histories, model.scoreNext(histories));
+}
+
+function rankRows(split: RankingSplit, which: "valid" | "test", ids: Int32Array, histories: Int32Array[], scores: Float32Array): Int32Array {
   const V = split.dataset.numItems;
   const width = V + 2;
-  const histories = Array.from(ids, (u) => fullHistory(split, u, which));
-  const scores = model.scoreNext(histories);
   const out = new Int32Array(ids.length);
   for (let b = 0; b < ids.length; b++) {
     const u = ids[b]!;

@@ -453,10 +453,22 @@ export class SASRec {
    * next item after each history. Returns a row-major [n, vocabSize] Float32Array.
    */
   scoreNext(histories: Int32Array[]): Float32Array {
+    return this.withScores(histories, (scores) => scores.slice());
+  }
+
+  /**
+   * `scoreNext` without the copy: on wasm `use` gets a view of the backend's heap, valid only
+   * during the call (no tf op runs meanwhile, so the heap cannot move); elsewhere a copy.
+   */
+  withScores<T>(histories: Int32Array[], use: (scores: Float32Array) => T): T {
     const scores = tf.tidy(() => this.scoreTensor(histories));
-    const out = scores.dataSync() as Float32Array;
-    scores.dispose();
-    return out;
+    try {
+      const backend = tf.backend() as unknown as { typedArrayFromHeap?: (t: tf.TensorInfo) => Float32Array };
+      const view = tf.getBackend() === "wasm" && backend.typedArrayFromHeap ? backend.typedArrayFromHeap(scores) : (scores.dataSync() as Float32Array);
+      return use(view);
+    } finally {
+      scores.dispose();
+    }
   }
 
   /** Scores [n, vocabSize] of the next item after each history (inside the caller's tidy). */
