@@ -690,8 +690,12 @@ export async function benchRlOverhead(): Promise<SectionOutput> {
   const { runExperiment } = await import("../src/cli/experiment.ts");
   const spec = loadEnvSpec(opts.env);
   const { split } = loadSpecData(spec);
+  const info = await backend();
+  if (spec.model.gradientShards > 1) useTrainThreads(opts.trainThreads, info.name, log);
   const model = new SASRec(spec.model, split.dataset.numItems, new Rng(1).child("model"));
   const batches = bucketedTrainBatches(split, { batchSize: spec.training.batchSize, maxLen: spec.model.maxLen, rng: new Rng(1).child("batches") });
+  // Untimed warm-up (thread pools started, kernels and heap at their epoch sizes), as in the train section.
+  for (const b of [...batches].sort((x, y) => x.seqs[0]!.length - y.seqs[0]!.length).filter((_, i, xs) => i % Math.ceil(xs.length / 4) === 0)) model.trainStep(b);
   let t = performance.now();
   for (const b of batches) model.trainStep(b);
   const plainS = (performance.now() - t) / 1000;
@@ -705,6 +709,9 @@ export async function benchRlOverhead(): Promise<SectionOutput> {
     console.error(`[speed] rl: ${agent} episode ${s.toFixed(1)} s (${rows.length} steps)`);
     return { seconds: s, steps: rows.length };
   };
+  // An untimed short episode first: the first one in a process pays one-off costs (evaluation
+  // threads starting, kernels for the reward subset's shapes) that would be charged to `none`.
+  await runExperiment({ env: opts.env, agent: "policies/none.json", episodes: 1, seed: 2, out, runId: "warm-up", backend: opts.backend, budgetEpochs: 0.2, checkpointEvery: 0, log: null });
   const none = await episode("none");
   const reinforce = await episode("reinforce");
   const ppo = await episode("ppo");
