@@ -44,7 +44,8 @@
  * ## Version history
  * v1: first version.
  * v2: honours `training.lossNormalization` (v1 always used the per-batch mean); `rl.warmStart`;
- *     reward subsets are scored in chunks of n/8 users (same ranks). Observation and action
+ *     reward subsets are scored in chunks of n/8 (now n/16) users (same ranks: ranks never depend
+ *     on the chunk size). Observation and action
  *     spaces are unchanged. v1 checkpoints are refused, since a resumed run would train differently.
  */
 import { Rng, type RngState } from "../core/rng.ts";

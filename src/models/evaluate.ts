@@ -25,9 +25,9 @@ export interface EvalOptions {
   /** Users to evaluate (indices into the split); default all. */
   users?: Int32Array;
   /**
-   * Users per scoring call; bounds memory (chunk × items floats). Default: an eighth of the
-   * users, between 128 and 512, so even a 2,000-user reward subset splits into chunks that
-   * several threads can share. It depends on the users only, never on the thread count.
+   * Users per scoring call; bounds memory (chunk × items floats). Default: a sixteenth of the
+   * users, between 64 and 512, so even a 2,000-user reward subset splits into chunks that
+   * several threads can share (16 chunks of 125 measured ~25 % faster than 8 of 250 on 2 threads). It depends on the users only, never on the thread count.
    */
   chunkSize?: number;
   /** Metric names; default HR@5/10/20, NDCG@5/10/20, MRR. */
@@ -64,7 +64,7 @@ export interface EvalResult {
 export function evaluate(model: NextItemScorer, split: LeaveOneOutSplit, which: "valid" | "test", opts: EvalOptions = {}): EvalResult {
   const t0 = performance.now();
   const users = opts.users ?? Int32Array.from(split.train.keys());
-  const chunk = opts.chunkSize ?? Math.min(512, Math.max(128, Math.ceil(users.length / 8)));
+  const chunk = opts.chunkSize ?? Math.min(512, Math.max(64, Math.ceil(users.length / 16)));
   // Score users in order of history length so each chunk is padded only to its own longest
   // history (a random chunk of 1024 almost always contains a 50-item one). Ranks are stored
   // back in the caller's order.
