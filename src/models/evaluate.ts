@@ -8,6 +8,7 @@
  * and targets the last one.
  */
 import type { LeaveOneOutSplit } from "../data/types.ts";
+import { heapCounter } from "../tf/count-below.ts";
 import { DEFAULT_METRICS, metricsFromRanks, type Protocol } from "./metrics.ts";
 
 /** What the evaluator needs from a model: next-item scores for a set of histories. */
@@ -101,6 +102,8 @@ function rankRows(split: RankingSplit, which: "valid" | "test", ids: Int32Array,
   const V = split.dataset.numItems;
   const width = V + 2;
   const out = new Int32Array(ids.length);
+  // On wasm the counting runs as a SIMD kernel on the heap itself (same counts, ~10x faster).
+  const count = heapCounter(scores);
   for (let b = 0; b < ids.length; b++) {
     const u = ids[b]!;
     const target = which === "valid" ? split.validTarget[u]! : split.testTarget[u]!;
@@ -110,9 +113,12 @@ function rankRows(split: RankingSplit, which: "valid" | "test", ids: Int32Array,
     // scores equal) or a diverged one (NaN) would rank every target first and score perfectly.
     // Counting the items strictly below is a branch-free loop (3x faster than testing each
     // item against the target); the target itself is never below itself, hence the -1.
-    const items = scores.subarray(row + 1, row + 1 + V);
     let below = 0;
-    for (let j = 0; j < V; j++) below += (items[j]! < st) as unknown as number;
+    if (count) below = count(row + 1, V, st);
+    else {
+      const items = scores.subarray(row + 1, row + 1 + V);
+      for (let j = 0; j < V; j++) below += (items[j]! < st) as unknown as number;
+    }
     let rank = V - below - 1;
     // History items are excluded from the ranking; only those that outscored the target moved it.
     const hist = histories[b]!;
