@@ -20,6 +20,7 @@ import { evaluate } from "../src/models/evaluate.ts";
 import { selectBackend, type BackendChoice } from "../src/tf/backend.ts";
 import { useEvalThreads } from "../src/models/eval-pool.ts";
 import { useTrainThreads } from "../src/models/train-pool.ts";
+import { shardThreads } from "../src/models/helper-thread.ts";
 import { parseThreads } from "../src/cli/options.ts";
 import { markdownTable, provenance, writeResult } from "./report.ts";
 
@@ -54,7 +55,7 @@ const training = {
 };
 const backend = await selectBackend(a.backend as BackendChoice);
 const evalThreads = useEvalThreads(parseThreads("--eval-threads", a["eval-threads"]), backend.name, (l) => console.error(l));
-const trainThreads = spec.model.gradientShards > 1 ? Math.min(spec.model.gradientShards, useTrainThreads(parseThreads("--train-threads", a["train-threads"]), backend.name, (l) => console.error(l))) : 1;
+const trainThreads = shardThreads(spec.model.gradientShards, useTrainThreads(parseThreads("--train-threads", a["train-threads"]), backend.name, (l) => console.error(l)));
 const { split } = loadSpecData(spec);
 const seed = Number(a.seed);
 const rng = new Rng(seed);

@@ -43,6 +43,7 @@ import { evaluate } from "../src/models/evaluate.ts";
 import { EvalPool } from "../src/models/eval-pool.ts";
 import { SASRec } from "../src/models/sasrec.ts";
 import { useTrainThreads } from "../src/models/train-pool.ts";
+import { shardThreads } from "../src/models/helper-thread.ts";
 import { parseThreads } from "../src/cli/options.ts";
 import { MonitorServer } from "../src/monitor/server.ts";
 import type { RunStartInfo } from "../src/record/hooks.ts";
@@ -166,7 +167,7 @@ async function benchTrain(): Promise<SectionOutput> {
   const make = bucketed ? bucketedTrainBatches : trainBatches;
   const root = new Rng(opts.seed);
   const shards = spec.model.gradientShards;
-  const trainThreads = shards > 1 ? Math.min(shards, useTrainThreads(opts.trainThreads, info.name, log)) : 1;
+  const trainThreads = shardThreads(shards, useTrainThreads(opts.trainThreads, info.name, log));
   const model = new SASRec(spec.model, split.dataset.numItems, root.child("model"));
   log(`train: SASRec ${model.parameterCount} params, batch ${batchSize}, maxLen ${maxLen}, ${bucketed ? "length-bucketed" : "random"} batches, ${shards} gradient shard(s) on ${trainThreads} thread(s), backend ${info.name}`);
 

@@ -17,6 +17,9 @@ import type { Rng } from "../core/rng.ts";
 import type { TrainBatch } from "../data/types.ts";
 import { maskToken } from "../data/types.ts";
 
+// Lives with the batches in src/data (models slice batches too); re-exported for the ops.
+export { selectSamples } from "../data/batches.ts";
+
 /** How one sample changes: new position j holds `items[j]`, taken from old position `src[j]` (-1 = inserted). */
 export interface SampleEdit {
   /** Old position of each new position, or -1 for an item that was not in the sequence. */
@@ -201,24 +204,6 @@ function moveTimes(old: Float64Array, src: Int32Array): Float64Array {
   for (let j = 0; j < out.length && Number.isNaN(first); j++) if (!Number.isNaN(out[j]!)) first = out[j]!;
   for (let j = 0; j < out.length && Number.isNaN(out[j]!); j++) out[j] = Number.isNaN(first) ? 0 : first;
   return out.sort();
-}
-
-/** The samples `idx` of a batch as a batch of their own (arrays shared, not copied). */
-export function selectSamples(batch: TrainBatch, idx: ArrayLike<number>): TrainBatch {
-  const pick = <T>(xs: readonly T[] | undefined): T[] | undefined => (xs ? Array.from(idx, (i) => xs[i]!) : undefined);
-  const out: TrainBatch = {
-    users: Int32Array.from(idx, (i) => batch.users[i]!),
-    seqs: pick(batch.seqs)!,
-    numItems: batch.numItems,
-  };
-  if (batch.labelSmoothing !== undefined) out.labelSmoothing = batch.labelSmoothing;
-  const t = pick(batch.targets); if (t) out.targets = t;
-  const w = pick(batch.weights); if (w) out.weights = w;
-  const n = pick(batch.negatives); if (n) out.negatives = n;
-  const a = pick(batch.attributes); if (a) out.attributes = a;
-  const k = pick(batch.titleTokens); if (k) out.titleTokens = k;
-  const tm = pick(batch.times); if (tm) out.times = tm;
-  return out;
 }
 
 /**

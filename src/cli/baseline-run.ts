@@ -19,6 +19,7 @@ import { trainSupervised, type EpochLog, type TrainerConfig } from "../models/tr
 import { selectBackend, type BackendChoice, type BackendInfo } from "../tf/backend.ts";
 import { useEvalThreads } from "../models/eval-pool.ts";
 import { useTrainThreads } from "../models/train-pool.ts";
+import { shardThreads } from "../models/helper-thread.ts";
 import { saveModelFile } from "../models/model-file.ts";
 import { checkInteger, checkRunOptions, DEFAULT_OUT_DIR, parseThreads, type RunOptions } from "./options.ts";
 
@@ -132,7 +133,7 @@ export async function runBaseline(options: RunBaselineOptions): Promise<RunBasel
   };
   const backend = await selectBackend(options.backend ?? "auto", log);
   const evalThreads = useEvalThreads(options.evalThreads ?? "auto", backend.name, log);
-  const trainThreads = spec.model.gradientShards > 1 ? Math.min(spec.model.gradientShards, useTrainThreads(options.trainThreads ?? "auto", backend.name, log)) : 1;
+  const trainThreads = shardThreads(spec.model.gradientShards, useTrainThreads(options.trainThreads ?? "auto", backend.name, log));
   const { split } = loadSpecData(spec);
   const rng = new Rng(seed);
   const model = new SASRec(spec.model, split.dataset.numItems, rng.child("model"));

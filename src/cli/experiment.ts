@@ -22,6 +22,7 @@ import { makeEpisodeRow, makeStepRow } from "../record/schema.ts";
 import { selectBackend, type BackendChoice, type BackendInfo } from "../tf/backend.ts";
 import { useEvalThreads } from "../models/eval-pool.ts";
 import { useTrainThreads } from "../models/train-pool.ts";
+import { shardThreads } from "../models/helper-thread.ts";
 import { createRunDir, makeRunId, runMetadata } from "../core/run-id.ts";
 import * as os from "node:os";
 import { episodeAgentState, playRound, type PlayedEpisode } from "./parallel.ts";
@@ -168,8 +169,7 @@ async function loop(config: RunConfig, runDir: string, o: RunOptions, log: ((l: 
   const parallelBusy = config.parallelEpisodes > 1 && (o.workers ?? os.availableParallelism()) > 1;
   const evalThreads = useEvalThreads(parallelBusy ? 1 : (o.evalThreads ?? "auto"), config.backend.name, log ?? undefined);
   const trainThreads = useTrainThreads(parallelBusy ? 1 : (o.trainThreads ?? "auto"), config.backend.name, log ?? undefined);
-  const shards = config.env.model.gradientShards;
-  config.threads = { eval: evalThreads, train: shards > 1 ? Math.min(shards, trainThreads) : 1 };
+  config.threads = { eval: evalThreads, train: shardThreads(config.env.model.gradientShards, trainThreads) };
   const { split } = loadSpecData(config.env);
   const env = new AugmentEnv(config.env, split);
   const root = new Rng(config.seed);

@@ -82,3 +82,21 @@ export function normaliseLossPerEpoch(batches: TrainBatch[]): void {
   for (const b of batches) for (const s of b.seqs) positions += Math.max(0, s.length - 1);
   for (const b of batches) b.lossDenominator = positions / batches.length;
 }
+
+/** The samples `idx` of a batch as a batch of their own (arrays shared, not copied). */
+export function selectSamples(batch: TrainBatch, idx: ArrayLike<number>): TrainBatch {
+  const pick = <T>(xs: readonly T[] | undefined): T[] | undefined => (xs ? Array.from(idx, (i) => xs[i]!) : undefined);
+  const out: TrainBatch = {
+    users: Int32Array.from(idx, (i) => batch.users[i]!),
+    seqs: pick(batch.seqs)!,
+    numItems: batch.numItems,
+  };
+  if (batch.labelSmoothing !== undefined) out.labelSmoothing = batch.labelSmoothing;
+  const t = pick(batch.targets); if (t) out.targets = t;
+  const w = pick(batch.weights); if (w) out.weights = w;
+  const n = pick(batch.negatives); if (n) out.negatives = n;
+  const a = pick(batch.attributes); if (a) out.attributes = a;
+  const k = pick(batch.titleTokens); if (k) out.titleTokens = k;
+  const tm = pick(batch.times); if (tm) out.times = tm;
+  return out;
+}

@@ -7,5 +7,5 @@ export { loadCatalogue, type CatalogueSources, type CatalogueLoadOptions, type L
 export { loadInteractions, type InteractionLoadOptions, type InteractionColumns } from "./interactions.ts";
 export { loadDataset, formatOf, DATA_FORMATS, type DataFormat, type DatasetSpec, type LoadedSpec } from "./load.ts";
 export { leaveOneOut, keepUsers, MIN_SPLIT_LENGTH } from "./split.ts";
-export { trainBatches, eligibleUsers, type TrainBatchOptions } from "./batches.ts";
+export { trainBatches, eligibleUsers, selectSamples, type TrainBatchOptions } from "./batches.ts";
 export { datasetStats, formatStats, runDataStats, type DatasetStats, type DataStatsOptions, type DataStatsResult } from "./stats.ts";

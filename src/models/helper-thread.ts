@@ -5,8 +5,10 @@
  * cannot receive messages). Used by the evaluation and training pools.
  */
 import * as os from "node:os";
-import { Worker } from "node:worker_threads";
-import type { BackendName } from "../tf/backend.ts";
+import { parentPort, Worker, workerData } from "node:worker_threads";
+import { Rng } from "../core/rng.ts";
+import { selectBackend, type BackendName } from "../tf/backend.ts";
+import { SASRec, type SASRecConfig } from "./sasrec.ts";
 
 /** Control word states shared with each helper. */
 export const HelperState = { Starting: 0, Idle: 1, Busy: 2, Failed: 3 } as const;
@@ -51,9 +53,14 @@ export class HelperThread {
   }
 }
 
-/** The worker side: report state changes and failures through the shared buffers. */
-export function helperSide(workerData: { ctrl: Int32Array; error: Uint8Array }) {
-  const { ctrl, error } = workerData;
+/**
+ * The worker side: initialise the backend, then run `handle` on every message and report Idle
+ * (or Failed with the error text) through the shared buffers. `handle` returns false for a
+ * message that is not a job (nothing to report). Returns the control word (ctrl[1] is free for
+ * a job-specific count).
+ */
+export function serveHelper<M>(handle: (m: M) => boolean | void): Int32Array {
+  const { backend, ctrl, error } = workerData as { backend: BackendName; ctrl: Int32Array; error: Uint8Array };
   const signal = (state: HelperState): void => {
     Atomics.store(ctrl, 0, state);
     Atomics.notify(ctrl, 0);
@@ -63,7 +70,30 @@ export function helperSide(workerData: { ctrl: Int32Array; error: Uint8Array }) 
     error.set(text.subarray(0, error.length - 1));
     signal(HelperState.Failed);
   };
-  return { ctrl, signal, fail };
+  selectBackend(backend, null).then(() => {
+    parentPort!.on("message", (m: M) => {
+      try {
+        if (handle(m) !== false) signal(HelperState.Idle);
+      } catch (e) {
+        fail(e);
+      }
+    });
+    signal(HelperState.Idle);
+  }, fail);
+  return ctrl;
+}
+
+let replica: { key: string; model: SASRec } | undefined;
+
+/** The worker's SASRec replica for this config (rebuilt when the config changes); callers set its weights. */
+export function replicaModel(config: SASRecConfig, numItems: number): SASRec {
+  const key = JSON.stringify([config, numItems]);
+  if (replica?.key !== key) {
+    replica?.model.dispose();
+    // Initial weights are overwritten at once; the stream only has to exist.
+    replica = { key, model: new SASRec(config, numItems, new Rng(0, "replica")) };
+  }
+  return replica.model;
 }
 
 /**
@@ -74,4 +104,9 @@ export function helperSide(workerData: { ctrl: Int32Array; error: Uint8Array }) 
 export function poolThreads(threads: number | "auto", backend: BackendName): number {
   const n = threads === "auto" ? Math.min(4, os.availableParallelism()) : Math.max(1, Math.floor(threads));
   return backend === "wasm" || backend === "cpu" ? n : 1;
+}
+
+/** Threads that compute a step's gradient shards: 1 without shards, else at most one per shard. */
+export function shardThreads(gradientShards: number, threads: number): number {
+  return gradientShards > 1 ? Math.min(gradientShards, threads) : 1;
 }

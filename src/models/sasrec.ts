@@ -17,6 +17,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng, type RngState } from "../core/rng.ts";
+import { selectSamples } from "../data/batches.ts";
 import type { TrainBatch } from "../data/types.ts";
 import { Adam, type AdamState } from "../tf/adam.ts";
 import { addBroadcast, batchMatmul, dense, dropout, embeddingLookupHost, gelu, layerNorm, matmul } from "../tf/ops.ts";
@@ -81,13 +82,7 @@ interface TrainArrays {
 }
 
 /** Everything a thread needs to compute one shard's gradients (plain arrays: it can be posted). */
-export interface ShardJob {
-  B: number;
-  L: number;
-  inputs: Int32Array;
-  targets: Int32Array;
-  negatives: Int32Array;
-  weights: Float32Array;
+export interface ShardJob extends TrainArrays {
   /** The whole batch's loss denominator, so shard losses (and gradients) add up to the batch's. */
   lossDenominator: number;
   labelSmoothing: number;
@@ -349,15 +344,12 @@ export class SASRec {
   private trainStepSharded(batch: TrainBatch): number {
     const B = batch.seqs.length;
     const n = Math.min(this.config.gradientShards, B);
-    const parts = Array.from({ length: n }, (_, i) => this.buildTrainArrays(sliceBatch(batch, Math.floor((i * B) / n), Math.floor(((i + 1) * B) / n))));
-    let weightSum = 0;
-    for (const a of parts) for (const w of a.weights) weightSum += w;
-    const lossDenominator = batch.lossDenominator ?? Math.max(weightSum, 1);
+    const start = (i: number) => Math.floor((i * B) / n);
+    const parts = Array.from({ length: n }, (_, i) =>
+      this.buildTrainArrays(selectSamples(batch, Array.from({ length: start(i + 1) - start(i) }, (_, k) => start(i) + k))));
+    const lossDenominator = batch.lossDenominator ?? Math.max(parts.reduce((sum, a) => a.weights.reduce((s, w) => s + w, sum), 0), 1);
     const labelSmoothing = batch.labelSmoothing ?? 0;
-    const jobs: ShardJob[] = parts.map((a) => ({
-      B: a.B, L: a.L, inputs: a.inputs, targets: a.targets, negatives: a.negatives, weights: a.weights,
-      lossDenominator, labelSmoothing, dropoutSeed: this.rngDropout.tfSeed(),
-    }));
+    const jobs: ShardJob[] = parts.map((a) => ({ ...a, lossDenominator, labelSmoothing, dropoutSeed: this.rngDropout.tfSeed() }));
     const results = (defaultShardRunner ?? inThreadRunner).run(this, jobs);
     const total = tf.tidy(() => results[0]!.grads.map((g, v) => results.slice(1).reduce((sum, r) => tf.add(sum, r.grads[v]!), g)));
     this.optimizer.applyGradients(total);
@@ -572,16 +564,6 @@ export class SASRec {
 
 /** Shards computed one after the other on the calling thread. */
 const inThreadRunner: ShardRunner = { run: (model, jobs) => jobs.map((job) => model.shardGradients(job)) };
-
-/** Rows [from, to) of a training batch (views, not copies; per-row fields only). */
-function sliceBatch(batch: TrainBatch, from: number, to: number): TrainBatch {
-  const out: TrainBatch = { ...batch, users: batch.users.subarray(from, to), seqs: batch.seqs.slice(from, to) };
-  for (const key of ["targets", "weights", "negatives", "attributes", "times", "titleTokens"] as const) {
-    const rows = batch[key];
-    if (rows) (out as unknown as Record<string, unknown>)[key] = rows.slice(from, to);
-  }
-  return out;
-}
 
 /** Additive self-attention mask [B, 1, L, L] for left-padded ids [B, L] (see `encode`). */
 function attentionMask(ids: Int32Array, B: number, L: number): Float32Array {

@@ -1,12 +1,6 @@
 // Helper thread of TrainPool (train-pool.ts): its own backend and a gradient replica of the model.
-import { parentPort, workerData } from "node:worker_threads";
-import { Rng } from "../core/rng.ts";
-import { selectBackend, type BackendName } from "../tf/backend.ts";
-import { HelperState, helperSide } from "./helper-thread.ts";
-import { SASRec, type SASRecConfig, type ShardJob } from "./sasrec.ts";
-
-const { backend } = workerData as { backend: BackendName };
-const { signal, fail } = helperSide(workerData);
+import { replicaModel, serveHelper } from "./helper-thread.ts";
+import type { SASRecConfig, ShardJob } from "./sasrec.ts";
 
 interface GradJob {
   config: SASRecConfig;
@@ -20,16 +14,8 @@ interface GradJob {
   losses: Float64Array;
 }
 
-let replica: { key: string; model: SASRec } | undefined;
-
-function run(m: GradJob): void {
-  const key = JSON.stringify([m.config, m.numItems]);
-  if (replica?.key !== key) {
-    replica?.model.dispose();
-    // Initial weights are overwritten at once; the stream only has to exist.
-    replica = { key, model: new SASRec(m.config, m.numItems, new Rng(0, "train-replica")) };
-  }
-  const model = replica.model;
+serveHelper<GradJob>((m) => {
+  const model = replicaModel(m.config, m.numItems);
   model.setWeightsFlat(m.weights);
   const size = m.weights.length;
   m.jobs.forEach((job, k) => {
@@ -42,19 +28,4 @@ function run(m: GradJob): void {
     }
     m.losses[k] = loss;
   });
-}
-
-try {
-  await selectBackend(backend, null);
-  parentPort!.on("message", (m: GradJob) => {
-    try {
-      run(m);
-      signal(HelperState.Idle);
-    } catch (e) {
-      fail(e);
-    }
-  });
-  signal(HelperState.Idle);
-} catch (e) {
-  fail(e);
-}
+});
