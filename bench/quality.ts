@@ -61,7 +61,7 @@ const load = (key: string) => JSON.parse(fs.readFileSync(resultFile(key), "utf8"
 
 /**
  * The env spec every cell uses: `--env` itself, or (warm start) a copy with absolute paths and
- * `rl.warmStart` pointing at the pretrained model, written into the cells folder.
+ * `rl.warmStart` pointing at the pretrained model, written into the cells folder (paths relative to it).
  */
 async function cellEnv(): Promise<{ env: string; warm?: { model: string; epochs?: number; seed?: number; valid?: Record<string, number> } }> {
   if (!a["warm-start-epochs"] && !a["warm-start"]) return { env: a.env! };
@@ -81,8 +81,10 @@ async function cellEnv(): Promise<{ env: string; warm?: { model: string; epochs?
   const { loadModelFile } = await import("../src/models/model-file.ts");
   const raw = JSON.parse(fs.readFileSync(a.env!, "utf8"));
   const baseDir = path.dirname(path.resolve(a.env!));
-  for (const k of ["path", "titles", "attributes"]) if (raw.dataset[k]) raw.dataset[k] = path.resolve(baseDir, raw.dataset[k]);
-  raw.rl = { ...raw.rl, warmStart: model };
+  // Paths relative to the written spec, so that the cells folder works in any clone.
+  const rel = (p: string) => path.relative(specDir, p);
+  for (const k of ["path", "titles", "attributes"]) if (raw.dataset[k]) raw.dataset[k] = rel(path.resolve(baseDir, raw.dataset[k]));
+  raw.rl = { ...raw.rl, warmStart: rel(model) };
   raw.name = `${raw.name}-warm`;
   const env = path.join(specDir, "env-warm.json");
   fs.writeFileSync(env, JSON.stringify(raw, null, 2));

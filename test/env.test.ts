@@ -118,6 +118,33 @@ describe("AugmentEnv contract", () => {
     for (let b = 0; b < B; b++) assert.deepEqual(appended!.targets![b], realSecond[b]!.subarray(1), `row ${b} keeps its next-item targets`);
   });
 
+  it("rl.mode 'contrastive': identity is a plain step; an op trains on the real batch with two augmented views", async () => {
+    type Batch = { seqs: Int32Array[]; users: Int32Array };
+    const plainCalls: Batch[] = [];
+    const contrastCalls: { batch: Batch; views: [Batch, Batch]; weight: number }[] = [];
+    const env = new AugmentEnv({ ...spec, rl: { ...spec.rl, mode: "contrastive", contrastiveWeight: 0.3 } }, split);
+    env.reset(5);
+    const model = (env as unknown as { model: { trainStep: (b: unknown) => number; trainStepContrastive: (b: unknown, v: unknown, w: number) => number } }).model;
+    const realStep = model.trainStep.bind(model);
+    const realContrast = model.trainStepContrastive.bind(model);
+    model.trainStep = (b) => (plainCalls.push(b as Batch), realStep(b));
+    model.trainStepContrastive = (b, v, w) => (contrastCalls.push({ batch: b as Batch, views: v as [Batch, Batch], weight: w }), realContrast(b, v, w));
+    const first = await env.step({ ops: [0], magnitudes: [0.5] });
+    const second = await env.step({ ops: [2], magnitudes: [0.5] });
+    env.dispose();
+    assert.equal(plainCalls.length, spec.rl.batchesPerStep, "identity: plain steps only");
+    assert.equal(contrastCalls.length, spec.rl.batchesPerStep, "mask: contrastive steps only");
+    assert.ok(Number.isFinite(first.info.trainLoss) && Number.isFinite(second.info.trainLoss));
+    const mask = split.dataset.numItems + 1;
+    for (const { batch, views, weight } of contrastCalls) {
+      assert.equal(weight, 0.3);
+      assert.ok(batch.seqs.every((q) => !q.includes(mask)), "the recommendation loss sees the real batch");
+      for (const v of views) assert.deepEqual(Array.from(v.users), Array.from(batch.users), "views hold the batch's users in order");
+      assert.ok(views.every((v) => v.seqs.some((q) => q.includes(mask))), "both views are masked");
+      assert.notDeepEqual(views[0].seqs, views[1].seqs, "the two views are independent draws");
+    }
+  });
+
   it("training.lossNormalization 'epoch' divides every batch loss by the epoch's mean positions", async () => {
     const firstLosses = async (norm: "batch" | "epoch") => {
       const env = new AugmentEnv({ ...spec, training: { ...spec.training, lossNormalization: norm } }, split);

@@ -10,6 +10,14 @@
  * (no augmentation). Ops come from the augment registry (`rl.ops` in the env spec); magnitudes
  * are normally one of `rl.magnitudeBins`.
  *
+ * ## How an action trains (`rl.mode`)
+ * - `direct`: train on the augmented batches.
+ * - `append`: train on each real batch plus its augmented copy (augmentation adds data).
+ * - `contrastive`: the recommendation loss on the real batch plus `contrastiveWeight` × InfoNCE
+ *   between two augmented views of it (CL4SRec); identity makes no views.
+ * In every mode an all-identity action is exactly a plain training step, so the `none` agent
+ * is plain SASRec.
+ *
  * ## Observation (Float32Array, length 7 + 2·|ops|)
  * | index | meaning | range |
  * |---|---|---|
@@ -47,6 +55,8 @@
  *     reward subsets are scored in chunks of n/8 (now n/16) users (same ranks: ranks never depend
  *     on the chunk size). Observation and action
  *     spaces are unchanged. v1 checkpoints are refused, since a resumed run would train differently.
+ *     In `contrastive` mode an identity step is now a plain step (it was InfoNCE between two
+ *     dropout-only views).
  */
 import { Rng, type RngState } from "../core/rng.ts";
 import { appendSamples, applySubPolicy, buildOpContext, createBatchOps, type BatchOp, type SubPolicyStep } from "../augment/index.ts";
@@ -229,9 +239,10 @@ export class AugmentEnv {
     let lossSum = 0;
     for (let k = 0; k < rl.batchesPerStep; k++) {
       const batch = this.nextBatch();
-      if (rl.mode === "contrastive") {
+      if (rl.mode === "contrastive" && policy.length) {
+        // Identity makes no views: the step is the plain one, so `none` is plain SASRec exactly.
         const views: [TrainBatch, TrainBatch] = [this.augment(batch, policy), this.augment(batch, policy)];
-        lossSum += contrastiveStep(model, batch, views, rl.contrastiveWeight);
+        lossSum += model.trainStepContrastive(batch, views, rl.contrastiveWeight);
       } else if (rl.mode === "append" && policy.length) {
         // The real batch plus an augmented copy of it: augmentation adds data, never replaces it.
         lossSum += model.trainStep(appendSamples(batch, this.augment(batch, policy), this.augmentRng));
@@ -357,12 +368,4 @@ export class AugmentEnv {
     this.twin?.dispose();
     this.model = this.twin = undefined;
   }
-}
-
-type ContrastiveModel = SASRec & { trainStepContrastive?(b: TrainBatch, v: [TrainBatch, TrainBatch], w: number): number };
-
-function contrastiveStep(model: SASRec, batch: TrainBatch, views: [TrainBatch, TrainBatch], weight: number): number {
-  const m = model as ContrastiveModel;
-  if (typeof m.trainStepContrastive !== "function") throw new Error("`rl.mode: contrastive` needs SASRec.trainStepContrastive, which this build lacks; use `rl.mode: direct`");
-  return m.trainStepContrastive(batch, views, weight);
 }

@@ -383,7 +383,7 @@ export class SASRec {
    *
    * A view's representation is the last-position output of `encode` on the view's inputs (its
    * sequence without the last item, as `trainStep` reads a batch; a 1-item view is read as that
-   * item), each view padded on its own. Similarities are cosine / `temperature`; for user b the
+   * item). Similarities are cosine / `temperature`; for user b the
    * positive is the other view of b and the negatives are the other 2B−2 representations (the
    * "normalised" in NT-Xent; CL4SRec's code also offers a raw dot product, not used here).
    * Dropout is on in both views, as in CL4SRec. The recommendation part draws negatives and
@@ -401,11 +401,13 @@ export class SASRec {
     if (!(temperature > 0)) throw new RangeError(`trainStepContrastive: \`temperature\` must be > 0, got ${temperature}`);
     const arrays = this.buildTrainArrays(batch);
     const eps = batch.labelSmoothing ?? 0;
-    const inputs = views.map((v) => this.buildViewInputs(v));
+    // Both views in one encoder pass of 2B rows (half the kernel launches of two passes; positions
+    // are right-aligned and padding is masked, so the common padded length changes no output).
+    const both = this.buildViewInputs({ ...views[0], seqs: [...views[0].seqs, ...views[1].seqs] });
     return this.optimizer.minimize(() => {
       const rec = this.lossFn(arrays, eps, true);
       const d = this.config.hiddenSize;
-      const z = tf.concat(inputs.map((a) => this.encode(a.ids, B, a.L, true, true).reshape([B, d]))); // [2B d]
+      const z = this.encode(both.ids, 2 * B, both.L, true, true).reshape([2 * B, d]); // [2B d]
       const zn = tf.mul(z, tf.rsqrt(tf.add(tf.sum(tf.square(z), -1, true), 1e-12)));
       const sim = tf.mul(matmul(zn as tf.Tensor2D, tf.transpose(zn) as tf.Tensor2D), 1 / temperature); // [2B 2B]
       const { selfMask, positive } = contrastiveMasks(B);
