@@ -14,7 +14,7 @@
  */
 import * as os from "node:os";
 import type { BackendName } from "../tf/backend.ts";
-import { HelperState, HelperThread, poolThreads } from "./helper-thread.ts";
+import { HelperState, HelperThread, LazyPool, poolThreads } from "./helper-thread.ts";
 import { rankChunk, setDefaultChunkRunner, type ChunkRunner, type NextItemScorer } from "./evaluate.ts";
 import type { LeaveOneOutSplit } from "../data/types.ts";
 import type { SASRecConfig, SASRecState } from "./sasrec.ts";
@@ -107,21 +107,7 @@ export class EvalPool implements ChunkRunner {
   }
 }
 
-/** Starts its EvalPool on the first evaluation big enough to share (small runs never pay the start-up). */
-class LazyPool implements ChunkRunner {
-  pool: EvalPool | undefined;
-  constructor(readonly threads: number, private readonly backend: BackendName, private readonly log?: (line: string) => void) {}
-  rankChunks(model: NextItemScorer, split: LeaveOneOutSplit, which: "valid" | "test", chunks: Int32Array[]): Int32Array[] {
-    if (!this.pool) {
-      const t0 = performance.now();
-      this.pool = new EvalPool({ threads: this.threads, backend: this.backend });
-      this.log?.(`[augrl] evaluation on ${this.threads} threads (${((performance.now() - t0) / 1000).toFixed(1)} s to start)`);
-    }
-    return this.pool.rankChunks(model, split, which, chunks);
-  }
-}
-
-let installed: LazyPool | undefined;
+let installed: LazyPool<EvalPool> | undefined;
 
 /**
  * Make every later `evaluate` call share its chunks among `threads` threads (the caller's
@@ -133,8 +119,9 @@ let installed: LazyPool | undefined;
 export function useEvalThreads(threads: number | "auto", backend: BackendName, log?: (line: string) => void): number {
   const wanted = poolThreads(threads, backend);
   if ((installed?.threads ?? 1) === wanted) return wanted;
-  void installed?.pool?.close();
-  installed = wanted > 1 ? new LazyPool(wanted, backend, log) : undefined;
-  setDefaultChunkRunner(installed);
+  installed?.close();
+  const lazy = wanted > 1 ? new LazyPool(wanted, () => new EvalPool({ threads: wanted, backend }), (s) => log?.(`[augrl] evaluation on ${wanted} threads (${s.toFixed(1)} s to start)`)) : undefined;
+  installed = lazy;
+  setDefaultChunkRunner(lazy && { rankChunks: (model, split, which, chunks) => lazy.get().rankChunks(model, split, which, chunks) });
   return wanted;
 }

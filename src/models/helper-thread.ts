@@ -110,3 +110,25 @@ export function poolThreads(threads: number | "auto", backend: BackendName): num
 export function shardThreads(gradientShards: number, threads: number): number {
   return gradientShards > 1 ? Math.min(gradientShards, threads) : 1;
 }
+
+/**
+ * A helper pool that starts on first use, so that runs which never need it never pay the
+ * start-up, and logs how long the start took.
+ */
+export class LazyPool<P extends { close(): Promise<unknown> }> {
+  private pool: P | undefined;
+  constructor(readonly threads: number, private readonly start: () => P, private readonly started?: (seconds: number) => void) {}
+
+  get(): P {
+    if (!this.pool) {
+      const t0 = performance.now();
+      this.pool = this.start();
+      this.started?.((performance.now() - t0) / 1000);
+    }
+    return this.pool;
+  }
+
+  close(): void {
+    void this.pool?.close();
+  }
+}

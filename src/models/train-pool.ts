@@ -12,7 +12,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendName } from "../tf/backend.ts";
-import { HelperState, HelperThread, poolThreads } from "./helper-thread.ts";
+import { HelperState, HelperThread, LazyPool, poolThreads } from "./helper-thread.ts";
 import { setDefaultShardRunner, type SASRec, type ShardJob, type ShardRunner } from "./sasrec.ts";
 
 export interface TrainPoolOptions {
@@ -88,21 +88,7 @@ export class TrainPool implements ShardRunner {
   }
 }
 
-/** Starts its TrainPool on the first sharded step (runs without shards never pay the start-up). */
-class LazyPool implements ShardRunner {
-  pool: TrainPool | undefined;
-  constructor(readonly threads: number, private readonly backend: BackendName, private readonly log?: (line: string) => void) {}
-  run(model: SASRec, jobs: ShardJob[]): { loss: number; grads: tf.Tensor[] }[] {
-    if (!this.pool) {
-      const t0 = performance.now();
-      this.pool = new TrainPool({ threads: this.threads, backend: this.backend });
-      this.log?.(`[augrl] training steps on ${this.threads} threads (${((performance.now() - t0) / 1000).toFixed(1)} s to start)`);
-    }
-    return this.pool.run(model, jobs);
-  }
-}
-
-let installed: LazyPool | undefined;
+let installed: LazyPool<TrainPool> | undefined;
 
 /**
  * Make every later sharded training step (`gradientShards` > 1) spread its shards over `threads`
@@ -114,8 +100,9 @@ let installed: LazyPool | undefined;
 export function useTrainThreads(threads: number | "auto", backend: BackendName, log?: (line: string) => void): number {
   const wanted = poolThreads(threads, backend);
   if ((installed?.threads ?? 1) === wanted) return wanted;
-  void installed?.pool?.close();
-  installed = wanted > 1 ? new LazyPool(wanted, backend, log) : undefined;
-  setDefaultShardRunner(installed);
+  installed?.close();
+  const lazy = wanted > 1 ? new LazyPool(wanted, () => new TrainPool({ threads: wanted, backend }), (s) => log?.(`[augrl] training steps on ${wanted} threads (${s.toFixed(1)} s to start)`)) : undefined;
+  installed = lazy;
+  setDefaultShardRunner(lazy && { run: (model, jobs) => lazy.get().run(model, jobs) });
   return wanted;
 }
