@@ -105,6 +105,7 @@ function specFor(agent: string): string {
 /** Run one cell in a child process (own wasm backend, own core). */
 function runCell(cell: Cell): Promise<CellResult> {
   if (done(cell.key)) return Promise.resolve(load(cell.key));
+  console.error(`[quality] ${cell.key}: started (${budget} epoch(s); runs/${cell.key}/steps.arrows fills as it trains)`);
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const args = ["--import", "tsx", "bench/quality-cell.ts", JSON.stringify({ ...cell, env: cellSpec.env, budgetEpochs: budget, out: path.join(outDir, "runs"), evalThreads: Number(a.workers) > 1 ? 1 : "auto" })];
