@@ -51,6 +51,7 @@ export interface SASRecConfig {
    * rounding). Shards run on helper threads when `useTrainThreads` installed them, and the
    * weights are bit-identical for any thread count: this setting, not the thread count, decides
    * the arithmetic. Each shard draws its dropout masks from its own seed. Default 1 (no split).
+   * `trainStepContrastive` ignores it: its InfoNCE negatives are the whole batch's other users.
    */
   gradientShards: number;
 }
