@@ -195,13 +195,15 @@ const noneSd = Object.entries(rewardSd).filter(([k]) => k.startsWith("none-")).m
 const byAgent = new Map<string, CellResult[]>();
 for (const r of all) byAgent.set(r.agent, [...(byAgent.get(r.agent) ?? []), r]);
 const ms = (xs: number[]) => (xs.length > 1 ? `${mean(xs).toFixed(4)} ± ${sampleStandardDeviation(xs).toFixed(4)}` : xs[0]!.toFixed(4));
-function paired(agent: string, rs: CellResult[]): string {
+/** Mean ± sd of the per-seed difference to `none`, and in how many seeds the agent was ahead. */
+function paired(agent: string, rs: CellResult[], split: "valid" | "test"): string {
   if (agent === "none") return "0";
-  const base = new Map((byAgent.get("none") ?? []).map((r) => [r.seed, r.test["NDCG@10"]!]));
-  const d = rs.filter((r) => base.has(r.seed)).map((r) => r.test["NDCG@10"]! - base.get(r.seed)!);
+  const base = new Map((byAgent.get("none") ?? []).map((r) => [r.seed, r[split]["NDCG@10"]!]));
+  const d = rs.filter((r) => base.has(r.seed)).map((r) => r[split]["NDCG@10"]! - base.get(r.seed)!);
   if (d.length === 0) return "-";
   const sign = (x: number) => (x >= 0 ? "+" : "−") + Math.abs(x).toFixed(4);
-  return d.length > 1 ? `${sign(mean(d))} ± ${sampleStandardDeviation(d).toFixed(4)}` : sign(d[0]!);
+  const ahead = `(${d.filter((x) => x > 0).length}/${d.length} ahead)`;
+  return d.length > 1 ? `${sign(mean(d))} ± ${sampleStandardDeviation(d).toFixed(4)} ${ahead}` : sign(d[0]!);
 }
 const table = [...byAgent].map(([agent, rs]) => ({
   agent, seeds: rs.map((r) => r.seed).join(","),
@@ -209,7 +211,8 @@ const table = [...byAgent].map(([agent, rs]) => ({
   "valid NDCG@10": ms(rs.map((r) => r.valid["NDCG@10"]!)),
   // Same seed = same batch order, dropout masks and negatives as the `none` run (and, with a
   // warm start, the same initial model), so the per-seed difference removes most of the spread.
-  "test NDCG@10 − none (paired)": paired(agent, rs),
+  "test NDCG@10 − none (paired)": paired(agent, rs, "test"),
+  "valid NDCG@10 − none (paired)": paired(agent, rs, "valid"),
   "wall s": mean(rs.map((r) => r.wall_s)).toFixed(0),
 }));
 const protocol = { dataset: "beauty", split: "leave-one-out", ranking: "full, history excluded", users: 22363, selection: "model at the end of the budget (no early stopping)" };
