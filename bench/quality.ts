@@ -60,8 +60,8 @@ const done = (key: string) => fs.existsSync(resultFile(key));
 const load = (key: string) => JSON.parse(fs.readFileSync(resultFile(key), "utf8")) as CellResult;
 
 /**
- * The env spec every cell uses: `--env` itself, or (warm start) a copy with absolute paths and
- * `rl.warmStart` pointing at the pretrained model, written into the cells folder (paths relative to it).
+ * The env spec every cell uses: `--env` itself, or (warm start) a copy with `rl.warmStart`
+ * pointing at the pretrained model, written into the cells folder with paths relative to it.
  */
 async function cellEnv(): Promise<{ env: string; warm?: { model: string; epochs?: number; seed?: number; valid?: Record<string, number> } }> {
   if (!a["warm-start-epochs"] && !a["warm-start"]) return { env: a.env! };
