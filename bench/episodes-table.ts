@@ -27,7 +27,8 @@ const rows = x.map((e, i) => {
   if (b.seed !== e.seed) throw new Error(`episode ${i}: seeds differ (${e.seed} vs ${b.seed}); pair runs with the same --seed`);
   return { episode: e.episode, seed: e.seed, [`${e.agent} valid`]: e.valid.toFixed(4), [`${b.agent} valid`]: b.valid.toFixed(4), [`${e.agent} test`]: e.test.toFixed(4), [`${b.agent} test`]: b.test.toFixed(4), "test diff": (e.test - b.test).toFixed(4), [`${e.agent} identity steps`]: `${(100 * e.identity).toFixed(0)}%` };
 });
-const ms = (v: number[]) => `${mean(v).toFixed(4)} ± ${sampleStandardDeviation(v).toFixed(4)}`;
+// One episode has no spread: print its value alone.
+const ms = (v: number[]) => (v.length > 1 ? `${mean(v).toFixed(4)} ± ${sampleStandardDeviation(v).toFixed(4)}` : v[0]!.toFixed(4));
 const summary = {
   test: { [x[0]!.agent]: ms(x.map((e) => e.test)), [y[0]!.agent]: ms(y.map((e) => e.test)), paired_diff: ms(x.map((e, i) => e.test - y[i]!.test)), wins: x.filter((e, i) => e.test > y[i]!.test).length },
   valid: { [x[0]!.agent]: ms(x.map((e) => e.valid)), [y[0]!.agent]: ms(y.map((e) => e.valid)), paired_diff: ms(x.map((e, i) => e.valid - y[i]!.valid)), wins: x.filter((e, i) => e.valid > y[i]!.valid).length },
