@@ -28,7 +28,8 @@ export interface EvalOptions {
   /**
    * Users per scoring call; bounds memory (chunk × items floats). Default: a sixteenth of the
    * users, between 64 and 512, so even a 2,000-user reward subset splits into chunks that
-   * several threads can share (16 chunks of 125 measured ~25 % faster than 8 of 250 on 2 threads). It depends on the users only, never on the thread count.
+   * several threads can share (16 chunks of 125 measured ~25 % faster than 8 of 250 on 2
+   * threads). It depends on the users only, never on the thread count.
    */
   chunkSize?: number;
   /** Metric names; default HR@5/10/20, NDCG@5/10/20, MRR. */

@@ -404,7 +404,7 @@ export class SASRec {
     const eps = batch.labelSmoothing ?? 0;
     // Both views in one encoder pass of 2B rows (half the kernel launches of two passes; positions
     // are right-aligned and padding is masked, so the common padded length changes no output).
-    const both = this.buildViewInputs({ ...views[0], seqs: [...views[0].seqs, ...views[1].seqs] });
+    const both = this.buildViewInputs([...views[0].seqs, ...views[1].seqs]);
     return this.optimizer.minimize(() => {
       const rec = this.lossFn(arrays, eps, true);
       const d = this.config.hiddenSize;
@@ -419,14 +419,14 @@ export class SASRec {
     });
   }
 
-  /** Left-padded input ids of a contrastive view: each sequence without its last item. */
-  private buildViewInputs(view: TrainBatch): { ids: Int32Array; L: number } {
+  /** Left-padded input ids of contrastive views: each sequence without its last item. */
+  private buildViewInputs(seqs: Int32Array[]): { ids: Int32Array; L: number } {
     const inputsOf = (s: Int32Array) => (s.length > 1 ? s.subarray(0, s.length - 1) : s);
     let longest = 1;
-    for (const s of view.seqs) longest = Math.max(longest, Math.min(inputsOf(s).length, this.config.maxLen));
+    for (const s of seqs) longest = Math.max(longest, Math.min(inputsOf(s).length, this.config.maxLen));
     const L = this.padLength(longest);
-    const ids = new Int32Array(view.seqs.length * L);
-    view.seqs.forEach((s, b) => {
+    const ids = new Int32Array(seqs.length * L);
+    seqs.forEach((s, b) => {
       const h = inputsOf(s);
       const take = Math.min(h.length, L);
       ids.set(h.subarray(h.length - take), b * L + (L - take));
