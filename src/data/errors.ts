@@ -22,7 +22,10 @@ export type BadRowKind =
   | "unknown-column"
   | "missing-column"
   | "bad-format"
-  | "empty-id";
+  | "empty-id"
+  | "empty-text"
+  | "missing-label"
+  | "bad-encoding";
 
 /**
  * Error for unusable input data. `file` and `line` locate the bad row: `line` is 1-based (0 = the
