@@ -55,9 +55,9 @@ test("corpus fixture is loaded", () => {
   assert.ok(TEXTS.length >= 350, `expected 350+ texts, got ${TEXTS.length}`);
 });
 
-test("textOps registers seven uniquely named text ops with documented magnitudes", () => {
+test("textOps registers eight uniquely named text ops with documented magnitudes", () => {
   const names = textOps.map((o) => o.name);
-  assert.deepEqual(names, ["synonym", "word-delete", "word-swap", "word-insert", "typo", "split-recombine", "pad-truncate"]);
+  assert.deepEqual(names, ["synonym", "word-delete", "word-swap", "word-insert", "typo", "split-recombine", "pad-truncate", "wordnet-synonym"]);
   for (const op of textOps) {
     assert.equal(op.family, "text");
     assert.equal(op.target, "text");

@@ -10,6 +10,7 @@
  * | `typo` | fraction of letters with a keyboard typo (1 → 20 %) |
  * | `split-recombine` | fraction of word boundaries cut before reordering the parts |
  * | `pad-truncate` | words dropped from the end or filler words appended, per word |
+ * | `wordnet-synonym` | fraction of the words replaced by WordNet / customer-service synonyms |
  *
  * Every op: magnitude 0 returns the texts unchanged, a non-empty text never becomes empty,
  * output depends only on (texts, magnitude, rng state).
@@ -19,6 +20,7 @@ import { createWordDeleteOp, createWordInsertOp, createWordSwapOp } from "./eda.
 import { createPadTruncateOp, createSplitRecombineOp } from "./restructure.ts";
 import { createSynonymOp } from "./synonym.ts";
 import { createTypoOp } from "./typo.ts";
+import { createWordNetSynonymOp } from "./wordnet-synonym.ts";
 
 export { createSynonymOp, type SynonymOptions } from "./synonym.ts";
 export { createWordDeleteOp, createWordInsertOp, createWordSwapOp, type WordInsertOptions } from "./eda.ts";
@@ -26,6 +28,8 @@ export { createTypoOp, QWERTY_NEIGHBOURS, type TypoOptions } from "./typo.ts";
 export { createPadTruncateOp, createSplitRecombineOp, type PadTruncateOptions } from "./restructure.ts";
 export { Lexicon, loadDefaultLexicon, loadLexicon, type LexiconJson, type LexiconMatch } from "./lexicon.ts";
 export { splitWords, joinWords } from "./words.ts";
+export { createWordNetSynonymOp, loadServiceLexicon, STOP_WORDS, type WordNetSynonymOptions } from "./wordnet-synonym.ts";
+export { WordNet, defaultWordNet, wordnetDictDir, type WordNetOptions } from "./wordnet.ts";
 
 /** The text ops with default options, in registry order. */
 export const textOps: TextOp[] = [
@@ -36,4 +40,5 @@ export const textOps: TextOp[] = [
   createTypoOp(),
   createSplitRecombineOp(),
   createPadTruncateOp(),
+  createWordNetSynonymOp(),
 ];
