@@ -6,4 +6,4 @@ export {
   loadIntentEnvSpec, loadIntentSpecData, specKind, intentSpecSchema, INTENT_DEFAULT_OPS, INTENT_TRAINING_DEFAULTS,
   type ResolvedIntentEnvSpec, type IntentSpecData,
 } from "./intent-spec.ts";
-export type { Env, EnvAction as Action, EpisodeMetrics, ResetResult, ResetInfo } from "./types.ts";
+export type { Env, EpisodeMetrics, ResetResult, ResetInfo } from "./types.ts";
