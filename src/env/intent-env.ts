@@ -371,10 +371,14 @@ export class IntentEnv implements Env<IntentEnvState> {
     return this.observe();
   }
 
-  /** The out-of-scope threshold for the current model (validation and pseudo-OOS queries only). */
-  threshold(): ThresholdChoice {
+  /**
+   * The out-of-scope threshold for the current model (validation and pseudo-OOS queries only).
+   * `rule` overrides the spec's `oos.rule` (benchmarks compare rules on one trained model).
+   */
+  threshold(rule: ResolvedIntentEnvSpec["oos"]["rule"] = this.spec.oos.rule): ThresholdChoice {
     const model = this.requireModel("threshold");
-    const { rule, quantile } = this.spec.oos;
+    const { quantile } = this.spec.oos;
+    if (rule === "pseudo" && this.pseudoOos.length === 0) throw new Error(`IntentEnv.threshold: rule "pseudo" needs pseudo-out-of-scope queries; set \`oos.pseudo\` in ${this.spec.source}`);
     if (rule === "none") return { threshold: 0, rule };
     const C = this.numClasses;
     const probs = model.predictProbs(this.data.valid.texts);
@@ -384,10 +388,10 @@ export class IntentEnv implements Env<IntentEnvState> {
     return { threshold: chooseThreshold(rule, quantile, valid, pseudoTop), rule };
   }
 
-  /** Full validation and test metrics with the out-of-scope threshold chosen on validation. */
-  finalMetrics(): EpisodeMetrics {
+  /** Full validation and test metrics with the out-of-scope threshold chosen on validation (`rule`: see `threshold`). */
+  finalMetrics(rule?: ResolvedIntentEnvSpec["oos"]["rule"]): EpisodeMetrics {
     const model = this.requireModel("finalMetrics");
-    const { threshold } = this.threshold();
+    const { threshold } = this.threshold(rule);
     const names = INTENT_METRICS;
     const evaluate = (set: IntentData["valid"]) => {
       const probs = model.predictProbs(set.texts);
