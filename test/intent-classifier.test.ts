@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
+import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../src/core/rng.ts";
+import { embeddingBagHost, embeddingLookupHost } from "../src/tf/ops.ts";
 import { IntentClassifier } from "../src/models/intent-classifier.ts";
 import { fnv1a, textFeatures, tokenize } from "../src/models/intent-features.ts";
 import { predictWithThreshold } from "../src/models/intent-metrics.ts";
@@ -70,4 +72,28 @@ test("bad inputs name the parameter and the value", () => {
   assert.throws(() => m.trainStep(["a"], [2]), /label 2 at row 0 is outside 0\.\.1/);
   assert.throws(() => m.trainStep(["a", "b"], [0]), /2 texts, 1 labels/);
   m.dispose();
+});
+
+test("embeddingBagHost: same value and gradient as gathering the rows and summing them with tf", () => {
+  const rng = new Rng(3);
+  const V = 20, d = 4, rows = 3, P = 5;
+  const host = Float32Array.from({ length: V * d }, () => rng.normal());
+  const table = tf.tensor2d(host, [V, d]);
+  const ids = Int32Array.from({ length: rows * P }, () => rng.int(V));
+  const weights = Float32Array.from({ length: rows * P }, (_, i) => (i % P < 3 ? 1 / 3 : 0)); // 2 padding slots per row
+  ids[1] = ids[0]!; // a repeated id must get both contributions to its gradient
+  const up = tf.tensor2d(Float32Array.from({ length: rows * d }, () => rng.normal()), [rows, d]);
+  const viaBag = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(embeddingBagHost(t as tf.Tensor2D, host, ids, weights, rows), up)));
+  const viaTf = tf.grad((t: tf.Tensor) => {
+    const r = embeddingLookupHost(t as tf.Tensor2D, host, ids, [rows, P]);
+    return tf.sum(tf.mul(tf.sum(tf.mul(r, tf.tensor3d(weights, [rows, P, 1])), 1), up));
+  });
+  const value = embeddingBagHost(table, host, ids, weights, rows).arraySync() as number[][];
+  const expected = tf.sum(tf.mul(embeddingLookupHost(table, host, ids, [rows, P]), tf.tensor3d(weights, [rows, P, 1])), 1).arraySync() as number[][];
+  value.flat().forEach((v, i) => assert.ok(Math.abs(v - expected.flat()[i]!) < 1e-5));
+  const g1 = viaBag(table).dataSync();
+  const g2 = viaTf(table).dataSync();
+  assert.ok(g1.some((x) => x !== 0));
+  g1.forEach((v, i) => assert.ok(Math.abs(v - g2[i]!) < 1e-5, `grad ${i}: ${v} vs ${g2[i]}`));
+  assert.throws(() => embeddingBagHost(table, host, ids, weights.slice(1), rows), /`ids` \(15\) and `weights` \(14\)/);
 });

@@ -44,28 +44,56 @@ export interface TextFeatures {
   bigrams: Int32Array;
 }
 
+/** FNV-1a of `prefix` followed by the code units s[from, to) — `fnv1a(prefix + s.slice(from, to))` without the string. */
+function fnvRange(prefix: number, s: string, from: number, to: number): number {
+  let h = prefix;
+  for (let i = from; i < to; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** FNV-1a state after `prefix` (the feature kind tag, e.g. "c:"), to continue with `fnvRange`. */
+function fnvPrefix(prefix: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < prefix.length; i++) {
+    h ^= prefix.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h;
+}
+const CHAR_PREFIX = fnvPrefix("c:");
+
+/**
+ * Features of one text. Character n-grams run over UTF-16 code units of `<word>` (hashed without
+ * building substrings: this runs for every augmented utterance of every step).
+ */
 export function textFeatures(text: string, config: FeatureConfig = FEATURE_DEFAULTS): TextFeatures {
   const { buckets, minN, maxN } = config;
   let tokens = tokenize(text).slice(0, config.maxWords);
   // An utterance of only punctuation or emoji ("?", "🙏") still needs one feature to score.
   if (tokens.length === 0) tokens = [text.trim() === "" ? "<empty>" : `<sym>${text.trim()}`];
   const words = tokens.map((w) => {
-    const ids = [fnv1a(`w:${w}`) % buckets];
+    const marked = `<${w}>`;
+    const L = marked.length;
+    let count = 1;
+    if (minN > 0) for (let n = minN; n <= maxN; n++) if (n < L) count += L - n + 1;
+    const ids = new Int32Array(count);
+    ids[0] = fnv1a(`w:${w}`) % buckets;
+    let o = 1;
     if (minN > 0) {
-      const chars = Array.from(`<${w}>`);
       for (let n = minN; n <= maxN; n++) {
-        for (let s = 0; s + n <= chars.length; s++) {
-          // The whole "<word>" is already the word feature.
-          if (n === chars.length) continue;
-          ids.push(fnv1a(`c:${chars.slice(s, s + n).join("")}`) % buckets);
-        }
+        // The whole "<word>" is already the word feature.
+        if (n >= L) continue;
+        for (let s = 0; s + n <= L; s++) ids[o++] = fnvRange(CHAR_PREFIX, marked, s, s + n) % buckets;
       }
     }
-    return Int32Array.from(ids);
+    return ids;
   });
-  const bigrams: number[] = [];
-  if (config.wordBigrams) for (let i = 0; i + 1 < tokens.length; i++) bigrams.push(fnv1a(`b:${tokens[i]} ${tokens[i + 1]}`) % buckets);
-  return { words, bigrams: Int32Array.from(bigrams) };
+  const bigrams = new Int32Array(config.wordBigrams ? Math.max(0, tokens.length - 1) : 0);
+  for (let i = 0; i < bigrams.length; i++) bigrams[i] = fnv1a(`b:${tokens[i]} ${tokens[i + 1]}`) % buckets;
+  return { words, bigrams };
 }
 
 /** A memo of `textFeatures` for texts seen again and again (the real train/valid/test rows). */
