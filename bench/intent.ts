@@ -70,7 +70,8 @@ for (const file of a.specs.split(",")) {
         const seconds = (performance.now() - t0) / 1000;
         const validArgmax = env.finalMetrics("none").valid.accuracy!;
         const cell: Cell = { spec: base.name, arch, arm, seed, seconds, steps: env.horizon, valid: m.valid, test: m.test, validArgmax };
-        if (rules) cell.testByRule = Object.fromEntries(rules.map((r) => [r, env.finalMetrics(r).test]));
+        // `pseudo` needs the spec's pseudo-out-of-scope queries; sets without out-of-scope test rows have none.
+        if (rules) cell.testByRule = Object.fromEntries(rules.filter((r) => r !== "pseudo" || spec.oos.pseudo).map((r) => [r, env.finalMetrics(r).test]));
         cells.push(cell);
         console.error(`${base.name} ${arch} ${arm} seed ${seed}: valid acc ${m.valid.accuracy!.toFixed(4)} (argmax ${validArgmax.toFixed(4)}) test acc ${m.test.accuracy!.toFixed(4)} ${seconds.toFixed(1)} s`);
       }
@@ -123,7 +124,7 @@ const summary = groups.map((g) => {
     valid_minus_none: paired("valid"), test_minus_none: paired("test"),
     seconds_per_episode: stat(cs.map((c) => c.seconds)),
     steps: cs[0]!.steps,
-    ...(rules ? { test_by_rule: Object.fromEntries(rules.map((r) => [r, Object.fromEntries(["accuracy", "inscope_accuracy", "oos_recall"].map((k) => [k, stat(cs.map((c) => c.testByRule![r]![k]!))]))])) } : {}),
+    ...(rules ? { test_by_rule: Object.fromEntries(rules.filter((r) => cs[0]!.testByRule![r]).map((r) => [r, Object.fromEntries(["accuracy", "inscope_accuracy", "oos_recall"].map((k) => [k, stat(cs.map((c) => c.testByRule![r]![k]!))]))])) } : {}),
   };
 });
 
@@ -148,9 +149,9 @@ const md = [
   }))),
   ...(rules
     ? ["", "Test metrics of the same trained models under each out-of-scope rule (diagnostic; the rule is fixed in the spec before any test number is seen):", "",
-      markdownTable(summary.flatMap((s) => rules.map((r) => ({
+      markdownTable(summary.filter((s) => Number.isFinite(s.test.oos_recall!.mean)).flatMap((s) => rules.filter((r) => s.test_by_rule![r]).map((r) => ({
         spec: s.spec, arch: s.arch, arm: s.arm, rule: r,
-        ...Object.fromEntries(Object.entries((s as { test_by_rule?: Record<string, Record<string, { mean: number; sd: number }>> }).test_by_rule![r]!).map(([k, v]) => [k, fmt(v)])),
+        ...Object.fromEntries(Object.entries(s.test_by_rule![r]!).map(([k, v]) => [k, fmt(v)])),
       }))))]
     : []),
   ...(opTiming.length
