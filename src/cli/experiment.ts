@@ -177,8 +177,9 @@ async function loop(config: RunConfig, runDir: string, o: RunOptions, log: ((l: 
   const recorder = new RunRecorder(runDir, cp !== undefined ? { resume: cp ? cp.recorder : { steps: 0, episodes: 0 } } : {});
   let monitor: (RunHook & { close(): Promise<void>; url: string }) | undefined;
   if (o.monitor !== undefined) {
-    const { MonitorServer } = await import("../monitor/server.ts");
-    const m = await MonitorServer.start({ port: o.monitor, host: o.monitorHost ?? "127.0.0.1", ...(o.token ? { token: o.token } : {}) });
+    // On its own thread: training blocks this one for seconds at a time.
+    const { MonitorThread } = await import("../monitor/thread.ts");
+    const m = await MonitorThread.start({ port: o.monitor, host: o.monitorHost ?? "127.0.0.1", ...(o.token ? { token: o.token } : {}) }, log ?? undefined);
     monitor = m;
     log?.(`[augrl] monitor: ${m.url}`);
   }
