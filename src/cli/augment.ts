@@ -10,6 +10,7 @@
  * place for the checks and their messages).
  */
 import type { CommandModule } from "yargs";
+import { numberOption, SEED_RULE } from "./options.ts";
 
 /** `rl-train augment`; the lead registers it in src/cli/main.ts with `.command(augmentCommand)`. */
 export const augmentCommand: CommandModule<object, any> = {
@@ -20,10 +21,10 @@ export const augmentCommand: CommandModule<object, any> = {
       .option("list", { type: "boolean", default: false, describe: "list every registered op" })
       .option("json", { type: "boolean", default: false, describe: "print JSON instead of text" })
       .option("op", { type: "string", describe: "op name, e.g. crop, mask, synonym (see --list)" })
-      .option("magnitude", { type: "number", default: 0.5, describe: "op magnitude in [0, 1]" })
+      .option("magnitude", numberOption("--magnitude", "op magnitude in [0, 1]", { min: 0, max: 1 }, 0.5))
       .option("env", { type: "string", describe: "env spec JSON whose dataset batch ops run on, e.g. envs/beauty-sasrec.json" })
-      .option("n", { type: "number", default: 5, describe: "users shown (batch ops) or variants drawn (text ops)" })
-      .option("seed", { type: "number", default: 1, describe: "seed for the user choice and the op" })
+      .option("n", numberOption("--n", "users shown (batch ops) or variants drawn (text ops)", { integer: true, min: 1, max: 10_000 }, 5))
+      .option("seed", numberOption("--seed", "seed for the user choice and the op", SEED_RULE, 1))
       .option("text", { type: "string", describe: "input text for text ops" }),
   handler: async (argv) => {
     const { runAugment } = await import("../augment/run.ts");

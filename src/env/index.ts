@@ -1,3 +1,5 @@
 export { AugmentEnv, ENV_VERSION, type AugmentEnvState } from "./augment-env.ts";
 export { loadEnvSpec, loadSpecData, loadEnvData, envSpecSchema, RL_DEFAULTS, type ResolvedEnvSpec } from "./spec.ts";
-export type { ActionSpace, EnvAction, StepInfo, StepResult } from "./types.ts";
+export { TimeLimit } from "./time-limit.ts";
+export { createEnv, envKinds, loadAnyEnvSpec, type AnyEnvSpec, type CommonEnvSpec, type EnvDeps } from "./registry.ts";
+export type { ActionSpace, Env, EnvAction, EpisodeMetrics, ResetInfo, ResetResult, StepInfo, StepResult } from "./types.ts";
