@@ -25,6 +25,8 @@ export interface RunMonitorOptions {
   speed?: number | null;
   /** Poll period of a run in progress, ms. Default 500. */
   pollMs?: number;
+  /** Receives warnings (a torn log tail, an unreadable summary). Default: stderr. */
+  warn?: (line: string) => void;
 }
 
 /** A running monitor. */
@@ -58,9 +60,24 @@ export function readRunInfo(runDir: string): RunStartInfo {
   };
 }
 
-function readSummary(runDir: string): RunSummary | null {
+/** summary.json, or null when absent or unreadable (a write cut short: the run is then followed, not replayed). */
+function readSummary(runDir: string, warn?: (line: string) => void): RunSummary | null {
   const file = path.join(runDir, SUMMARY_FILE);
-  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as RunSummary) : null;
+  if (!fs.existsSync(file)) return null;
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as RunSummary;
+  } catch (err) {
+    warn?.(`[augrl] warning: \`${file}\` is unreadable (${(err as Error).message}); treating the run as unfinished`);
+    return null;
+  }
+}
+
+/** Rows of a log file, warning when a torn tail (a crash mid-write) was dropped. */
+function readRows<R>(file: string, warn: (line: string) => void): R[] {
+  if (!fs.existsSync(file)) return [];
+  const { rows, ignoredBytes } = readArrowStream<R>(file);
+  if (ignoredBytes > 0) warn(`[augrl] warning: \`${file}\` ends in ${ignoredBytes} bytes of a record batch cut off mid-write; serving its ${rows.length} whole rows`);
+  return rows;
 }
 
 /** Start serving `runDir`. */
@@ -69,8 +86,9 @@ export async function runMonitor(options: RunMonitorOptions): Promise<RunningMon
   if (!fs.existsSync(runDir)) {
     throw new Error(`runMonitor: run directory \`${runDir}\` does not exist; pass runs/<id> of a run started with \`rl-train run\``);
   }
+  const warn = options.warn ?? ((l: string) => console.error(l));
   const info = readRunInfo(runDir);
-  const summary = readSummary(runDir);
+  const summary = readSummary(runDir, warn);
   const mode = summary ? "replay" : "follow";
   const server = await MonitorServer.start({
     port: options.port,
@@ -84,8 +102,8 @@ export async function runMonitor(options: RunMonitorOptions): Promise<RunningMon
   const episodesPath = path.join(runDir, EPISODES_FILE);
 
   if (summary) {
-    const steps = fs.existsSync(stepsPath) ? readArrowStream<StepRow>(stepsPath).rows : [];
-    const episodes = fs.existsSync(episodesPath) ? readArrowStream<EpisodeRow>(episodesPath).rows : [];
+    const steps = readRows<StepRow>(stepsPath, warn);
+    const episodes = readRows<EpisodeRow>(episodesPath, warn);
     publishInOrder(server, steps, episodes);
     server.onRunEnd(summary);
     return { server, mode, loaded: Promise.resolve(), stop: () => server.close() };
