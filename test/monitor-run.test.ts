@@ -18,6 +18,7 @@ it("shows a live tiny run in headless Chromium and saves a screenshot", async (t
   const { browser, page, errors, state } = await openMonitorPage(server.url);
   try {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "augrl-mon-"));
+    t.after(() => fs.rmSync(out, { recursive: true, force: true }));
     const run = await runExperiment({
       env: "test/fixtures/env/tiny.json", agent: "policies/bandit.json", episodes: 2, seed: 11, out, runId: "live",
       backend: "wasm", log: null, hooks: [server],
@@ -36,6 +37,10 @@ it("shows a live tiny run in headless Chromium and saves a screenshot", async (t
     assert.ok(s.charts.ndcg > 0, "validation NDCG@10 curve received data");
     assert.ok(s.charts.heatmapCells > 0, "op heatmap painted");
     assert.equal(s.charts.tableRows, 2);
+    // The bandit reports its statistics after every step: the learner chart shows the first key.
+    assert.ok(s.updates > 0 && s.learnerKeys.includes("bandit/bestMean"), `learner statistics: ${s.learnerKeys}`);
+    assert.ok(s.charts.learner > 0, "learner chart received data");
+    assert.equal(s.metric, "NDCG@10");
     assert.deepEqual(errors, []);
     const dir = new URL("./artifacts/", import.meta.url);
     fs.mkdirSync(dir, { recursive: true });

@@ -23,9 +23,9 @@ export async function playEpisode(session: RunSession, ep: number, resume?: Epis
     agent.observe({ observation: obs, action, reward: res.reward, nextObservation: res.observation, terminated: res.terminated, truncated: res.truncated });
     const step = env.steps - 1;
     const learner = await agent.update();
-    session.recordUpdate(ep, step + 1, learner);
     episodeReturn += res.reward;
     session.recordStep(session.stepRow(ep, step, obs, action, res.reward, res.info, session.wallMs()), res.info, episodeReturn, learner, env.horizon);
+    session.recordUpdate(ep, step + 1, learner);
     obs = res.observation;
     if (res.terminated || res.truncated || session.result.stopped) break;
     if (config.checkpointEvery > 0 && env.steps % config.checkpointEvery === 0) {

@@ -143,9 +143,9 @@ export async function playParallelRound(session: RunSession, episodes: number[],
     for (const [k, st] of pe.steps.entries()) {
       agent.observe(st);
       const learner = await agent.update();
-      session.recordUpdate(pe.episode, k + 1, learner);
       ret += st.reward;
       session.recordStep(rows[j]![k]!, st.info, ret, learner, st.horizon, session.live !== undefined);
+      session.recordUpdate(pe.episode, k + 1, learner);
     }
     session.recordEpisode(pe.episode, pe.steps.length, ret, pe.final, pe.duration_s);
   }

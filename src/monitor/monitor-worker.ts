@@ -23,6 +23,9 @@ port.on("message", (m: MonitorThreadMessage) => {
     case "episode":
       server.onEpisode(m.row);
       break;
+    case "update":
+      server.onUpdate(m.rows);
+      break;
     case "end":
       server.onRunEnd(m.summary);
       break;

@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import type { RunStartInfo, RunSummary } from "../record/hooks.ts";
-import type { EpisodeRow, StepRow } from "../record/schema.ts";
+import type { EpisodeRow, StepRow, UpdateRow } from "../record/schema.ts";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -50,6 +50,13 @@ export interface EpisodeMessage {
   dropped: number;
   row: EpisodeRow;
 }
+/** The learner statistics of one agent update (one row per statistic, e.g. `losses/approxKl`). */
+export interface UpdateMessage {
+  type: "update";
+  seq: number;
+  dropped: number;
+  rows: UpdateRow[];
+}
 export interface EndMessage {
   type: "end";
   seq: number;
@@ -88,6 +95,7 @@ export type ServerMessage =
   | HelloMessage
   | StepMessage
   | EpisodeMessage
+  | UpdateMessage
   | EndMessage
   | HeartbeatMessage
   | ResetMessage

@@ -7,8 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { RunStartInfo, RunSummary } from "../record/hooks.ts";
 import { readArrowStream } from "../record/recorder.ts";
-import { CONFIG_FILE, EPISODES_FILE, STEPS_FILE, SUMMARY_FILE } from "../record/run-recorder.ts";
-import type { EpisodeRow, StepRow } from "../record/schema.ts";
+import { CONFIG_FILE, EPISODES_FILE, STEPS_FILE, SUMMARY_FILE, UPDATES_FILE } from "../record/run-recorder.ts";
+import type { EpisodeRow, StepRow, UpdateRow } from "../record/schema.ts";
 import { ArrowStreamTail } from "../record/tail.ts";
 import { MonitorServer } from "./server.ts";
 
@@ -100,23 +100,26 @@ export async function runMonitor(options: RunMonitorOptions): Promise<RunningMon
   server.onRunStart(info);
   const stepsPath = path.join(runDir, STEPS_FILE);
   const episodesPath = path.join(runDir, EPISODES_FILE);
+  const updatesPath = path.join(runDir, UPDATES_FILE);
 
   if (summary) {
     const steps = readRows<StepRow>(stepsPath, warn);
     const episodes = readRows<EpisodeRow>(episodesPath, warn);
-    publishInOrder(server, steps, episodes);
+    publishInOrder(server, steps, episodes, groupUpdates(readRows<UpdateRow>(updatesPath, warn)));
     server.onRunEnd(summary);
     return { server, mode, loaded: Promise.resolve(), stop: () => server.close() };
   }
 
   const stepTail = new ArrowStreamTail<StepRow>(stepsPath);
   const episodeTail = new ArrowStreamTail<EpisodeRow>(episodesPath);
+  const updateTail = new ArrowStreamTail<UpdateRow>(updatesPath);
   let timer: NodeJS.Timeout | null = null;
   let finish: () => void = () => undefined;
   const loaded = new Promise<void>((resolve) => (finish = resolve));
   const poll = () => {
     // Steps first: the recorder flushes an episode's steps before writing its episode row.
     for (const row of stepTail.poll()) server.onStep(row);
+    for (const rows of groupUpdates(updateTail.poll())) server.onUpdate(rows);
     for (const row of episodeTail.poll()) server.onEpisode(row);
     const done = readSummary(runDir);
     if (done && stepTail.complete && episodeTail.complete) {
@@ -141,12 +144,30 @@ export async function runMonitor(options: RunMonitorOptions): Promise<RunningMon
   };
 }
 
-/** Publish stored rows in the order the run loop emitted them: an episode's steps, then its row. */
-function publishInOrder(server: MonitorServer, steps: StepRow[], episodes: EpisodeRow[]): void {
+/** Update rows grouped per update (one group per `update` index, file order). */
+function groupUpdates(rows: UpdateRow[]): UpdateRow[][] {
+  const groups: UpdateRow[][] = [];
+  for (const r of rows) {
+    const last = groups.at(-1);
+    if (last && last[0]!.update === r.update) last.push(r);
+    else groups.push([r]);
+  }
+  return groups;
+}
+
+/**
+ * Publish stored rows in the order the run loop emitted them: an episode's steps with each
+ * update after the step it followed (`step` = steps done), then the episode row.
+ */
+function publishInOrder(server: MonitorServer, steps: StepRow[], episodes: EpisodeRow[], updates: UpdateRow[][] = []): void {
   let e = 0;
+  let u = 0;
+  const before = (g: UpdateRow[], ep: number, step: number) => g[0]!.episode < ep || (g[0]!.episode === ep && g[0]!.step <= step);
   for (const row of steps) {
+    while (u < updates.length && before(updates[u]!, row.episode, row.step)) server.onUpdate(updates[u++]!);
     while (e < episodes.length && episodes[e]!.episode < row.episode) server.onEpisode(episodes[e++]!);
     server.onStep(row);
   }
+  while (u < updates.length) server.onUpdate(updates[u++]!);
   while (e < episodes.length) server.onEpisode(episodes[e++]!);
 }

@@ -14,7 +14,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocket, WebSocketServer } from "ws";
 import type { RunHook, RunStartInfo, RunSummary } from "../record/hooks.ts";
-import type { EpisodeRow, StepRow } from "../record/schema.ts";
+import type { EpisodeRow, StepRow, UpdateRow } from "../record/schema.ts";
 import { EventLog, renderEntry } from "./event-log.ts";
 import {
   clientMessageSchema,
@@ -237,6 +237,11 @@ export class MonitorServer implements RunHook {
 
   onEpisode(row: EpisodeRow): void {
     this.log.addEpisode(row);
+    this.afterPublish();
+  }
+
+  onUpdate(rows: UpdateRow[]): void {
+    this.log.addUpdate(rows);
     this.afterPublish();
   }
 

@@ -11,7 +11,7 @@
  */
 import { Worker } from "node:worker_threads";
 import type { RunHook, RunStartInfo, RunSummary } from "../record/hooks.ts";
-import type { EpisodeRow, StepRow } from "../record/schema.ts";
+import type { EpisodeRow, StepRow, UpdateRow } from "../record/schema.ts";
 import type { MonitorServerOptions } from "./server.ts";
 
 /** Messages from the training thread to the monitor thread. */
@@ -19,6 +19,7 @@ export type MonitorThreadMessage =
   | { kind: "run-start"; info: RunStartInfo }
   | { kind: "step"; row: StepRow }
   | { kind: "episode"; row: EpisodeRow }
+  | { kind: "update"; rows: UpdateRow[] }
   | { kind: "end"; summary: RunSummary }
   | { kind: "close" };
 
@@ -88,6 +89,10 @@ export class MonitorThread implements RunHook {
 
   onEpisode(row: EpisodeRow): void {
     this.post({ kind: "episode", row });
+  }
+
+  onUpdate(rows: UpdateRow[]): void {
+    this.post({ kind: "update", rows });
   }
 
   onRunEnd(summary: RunSummary): void {

@@ -16,6 +16,9 @@
  * env's metrics; `updates/1` added. v1 files still read (no `branch`: treat as 0).
  */
 import { Dictionary, Field, FixedSizeList, Float32, Float64, Int32, List, Schema, Utf8 } from "apache-arrow";
+import { metricColumn } from "./metric-names.ts";
+
+export { metricColumn };
 
 /** Value of the `augrl.schema` metadata key of steps.arrows. */
 export const STEP_SCHEMA_ID = "steps/2";
@@ -28,13 +31,6 @@ export const UPDATE_SCHEMA_ID = "updates/1";
 export const DEFAULT_STEP_METRICS: readonly string[] = ["NDCG@10", "HR@10"];
 /** Episode metrics of the recommender env. */
 export const DEFAULT_EPISODE_METRICS: readonly string[] = ["NDCG@10", "HR@10", "NDCG@20", "HR@20"];
-
-/** Column stem of a metric name: lower case, `@` dropped, other non-alphanumerics as `_` (NDCG@10 → ndcg10). */
-export function metricColumn(name: string): string {
-  const stem = name.toLowerCase().replace(/@/g, "").replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "");
-  if (!stem) throw new RangeError(`metricColumn: metric name ${JSON.stringify(name)} has no letters or digits`);
-  return stem;
-}
 
 /** `{ valid_<m>: value }` for each metric name (null when absent): the metric columns of a row. */
 export function metricCells(prefix: "valid" | "test", names: readonly string[], values: Record<string, number> | undefined): Record<string, number | null> {
