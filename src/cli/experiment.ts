@@ -29,6 +29,7 @@ import { readCheckpoint, type Checkpoint } from "./checkpoint.ts";
 import { playEpisode } from "./episode.ts";
 import { checkExperimentOptions } from "./options.ts";
 import { playParallelRound } from "./parallel.ts";
+import { inProcessBranchRunner, playBranchedEpisode, threadBranchRunner, type BranchRunner } from "./branches.ts";
 import { ProgressReporter } from "./progress.ts";
 import { RunSession } from "./session.ts";
 
@@ -191,8 +192,14 @@ interface Built {
   threads: { eval: number; train: number };
 }
 
+/** Branches per stage of the run's env (1: no branching). */
+const branchCount = (config: RunConfig) => config.env.rl.branches?.count ?? 1;
+
 function build(config: RunConfig, o: RunOptions, log: ((l: string) => void) | null): Built {
-  const parallelBusy = config.parallelEpisodes > 1 && (o.workers ?? os.availableParallelism()) > 1;
+  if (branchCount(config) > 1 && config.parallelEpisodes > 1) {
+    throw new Error(`\`--parallel-episodes\` (${config.parallelEpisodes}) cannot be combined with \`rl.branches.count\` (${branchCount(config)}) in ${config.env.source}: the branches already use the cores; pass one of them`);
+  }
+  const parallelBusy = (config.parallelEpisodes > 1 || branchCount(config) > 1) && (o.workers ?? os.availableParallelism()) > 1;
   const evalThreads = useEvalThreads(parallelBusy ? 1 : (o.evalThreads ?? "auto"), config.backend.name, log ?? undefined);
   const trainThreads = useTrainThreads(parallelBusy ? 1 : (o.trainThreads ?? "auto"), config.backend.name, log ?? undefined);
   const env = createEnv(config.env, { log: log ?? undefined });
@@ -248,10 +255,20 @@ async function loop(config: RunConfig, runDir: string, o: RunOptions, log: ((l: 
   }
   const before = recorder.counts();
   const earlierEpisode = lastRecordedEpisode(runDir, before.episodes);
+  let branchRunner: BranchRunner | undefined;
   try {
     const P = config.parallelEpisodes;
+    const branches = config.env.rl.branches ?? { count: 1, stageSteps: 1 };
+    if (branches.count > 1) {
+      const workers = Math.min(branches.count, o.workers ?? os.availableParallelism());
+      branchRunner = workers > 1 ? await threadBranchRunner({ env: config.env, agent: config.agent, backend: config.backend.name }, workers) : inProcessBranchRunner(env, config.agent);
+      log?.(`[augrl] ${branches.count} paired branches per stage of ${branches.stageSteps} step(s), on ${workers > 1 ? `${workers} worker threads` : "this thread"}`);
+    }
     for (let start = firstEpisode; start < config.episodes && !session.result.stopped; start += P) {
-      if (P > 1) {
+      if (branchRunner) {
+        await playBranchedEpisode(session, start, branches, branchRunner, resumeEnv ? { env: resumeEnv.env, episodeReturn: resumeEnv.episodeReturn, episodeStartedMs: resumeEnv.episodeStartedMs } : undefined);
+        resumeEnv = null;
+      } else if (P > 1) {
         const eps = Array.from({ length: Math.min(P, config.episodes - start) }, (_, k) => start + k);
         await playParallelRound(session, eps, o.workers ?? os.availableParallelism());
       } else {
@@ -271,6 +288,7 @@ async function loop(config: RunConfig, runDir: string, o: RunOptions, log: ((l: 
     throw err;
   } finally {
     session.progress.stop();
+    await branchRunner?.close();
     env.dispose();
     (agent as Agent & { dispose?(): void }).dispose?.();
     await monitor?.close();

@@ -166,23 +166,36 @@ export class AugmentEnv implements Env<AugmentEnvState> {
   reset({ seed }: { seed: number | string }): ResetResult {
     this.model?.dispose();
     this.twin?.dispose();
-    this.seed = String(seed);
+    this.model = this.twin = undefined;
+    this.begin(seed);
+    const model = this.model!;
+    this.stats.lastMetric = this.metric(model);
+    this.stats.twinMetric = this.twin ? this.stats.lastMetric : 0;
+    this.goodModel = model.getState();
+    return { observation: this.observe(), info: { seed: this.seed, startMetric: this.stats.lastMetric } };
+  }
+
+  /**
+   * Streams, reward users and (when there is none) a model for `seed`, without evaluating
+   * anything: `setState` overwrites the model and the streams right after, and paired branches
+   * call it at every stage, so an existing model is reused rather than rebuilt.
+   */
+  private begin(seed: number | string): void {
     const root = new Rng(seed);
-    this.model = this.warmStarted(new SASRec(this.spec.model, this.split.dataset.numItems, root.child("model")));
+    const sameSeed = this.seed === String(seed) && this.rewardUsers.length > 0;
+    this.seed = String(seed);
+    if (!this.model) this.model = this.warmStarted(new SASRec(this.spec.model, this.split.dataset.numItems, root.child("model")));
     // The twin starts from the same weights and sees the same batches, without augmentation.
-    this.twin = this.spec.rl.reward.kind === "twin" ? this.warmStarted(new SASRec(this.spec.model, this.split.dataset.numItems, root.child("model"))) : undefined;
+    if (!this.twin && this.spec.rl.reward.kind === "twin") this.twin = this.warmStarted(new SASRec(this.spec.model, this.split.dataset.numItems, root.child("model")));
     this.batchRng = root.child("batches");
     this.augmentRng = root.child("augment");
-    this.rewardUsers = this.drawRewardUsers(root.child("reward-users"));
+    if (!sameSeed) this.rewardUsers = this.drawRewardUsers(root.child("reward-users"));
     this.epoch = 0;
     this.cursor = 0;
     this.epochBatches = [];
+    this.epochRngState = undefined;
     this.stepCount = 0;
     this.stats = this.freshStats();
-    this.stats.lastMetric = this.metric(this.model);
-    this.stats.twinMetric = this.twin ? this.stats.lastMetric : 0;
-    this.goodModel = this.model.getState();
-    return { observation: this.observe(), info: { seed: this.seed, startMetric: this.stats.lastMetric } };
   }
 
   /** With `rl.warmStart`, load the saved weights and Adam moments; the seed's streams stay. */
@@ -364,7 +377,7 @@ export class AugmentEnv implements Env<AugmentEnvState> {
     if (state.version !== ENV_VERSION) {
       throw new Error(`AugmentEnv.setState: the checkpoint was written by env v${state.version}, this is v${ENV_VERSION} (it would train differently); start a new run instead of resuming`);
     }
-    this.reset({ seed: state.seed });
+    this.begin(state.seed);
     this.model!.setState(state.model);
     if (state.twin) this.twin?.setState(state.twin);
     this.goodModel = state.goodModel;

@@ -16,7 +16,7 @@ export interface CommonEnvSpec {
   kind?: string;
   name: string;
   source: string;
-  rl: { budget: { epochs: number }; checkpointEvery: number };
+  rl: { budget: { epochs: number }; checkpointEvery: number; branches?: { count: number; stageSteps: number } };
 }
 
 /** Any resolved env spec (each kind's own type; `kind` tells them apart). */

@@ -52,6 +52,12 @@ const rlSchema = z.strictObject({
   reward: rewardSchema,
   checkpointEvery: z.int().min(0),
   /**
+   * Paired branches (src/cli/branches.ts): `count` copies of the training run start every stage
+   * of `stageSteps` steps from the same state, differ only in the actions sampled, and the best
+   * is kept. `count: 1` (default) plays one trajectory.
+   */
+  branches: z.strictObject({ count: posInt.max(64), stageSteps: posInt }),
+  /**
    * Start every episode from this saved model (weights and Adam moments, see
    * src/models/model-file.ts) instead of fresh weights; path relative to the spec file.
    */
@@ -69,7 +75,7 @@ export const envSpecSchema = z.strictObject({
   }),
   model: modelSchema.optional(),
   training: trainingSchema.optional(),
-  rl: rlSchema.partial().extend({ reward: rewardSchema.partial().optional() }).optional(),
+  rl: rlSchema.partial().extend({ reward: rewardSchema.partial().optional(), branches: rlSchema.shape.branches.partial().optional() }).optional(),
 });
 
 export type EnvSpecFile = z.infer<typeof envSpecSchema>;
@@ -85,6 +91,7 @@ export const RL_DEFAULTS: z.infer<typeof rlSchema> = {
   budget: { epochs: 2 },
   reward: { kind: "delta", metric: "NDCG@10", validUsers: 2000, evalEvery: 8, scale: 100 },
   checkpointEvery: 0,
+  branches: { count: 1, stageSteps: 1 },
 };
 
 /** A spec with every default filled in and paths made absolute: what a run records. */
@@ -103,7 +110,7 @@ export function loadEnvSpec(file: string): ResolvedEnvSpec {
   const raw = parseWith(envSpecSchema, readJsonFile(file, "env spec", "pass an env spec such as envs/beauty-sasrec.json"), file, "env spec");
   const dir = path.dirname(path.resolve(file));
   const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(dir, p));
-  const rl = { ...RL_DEFAULTS, ...raw.rl, reward: { ...RL_DEFAULTS.reward, ...raw.rl?.reward } };
+  const rl = { ...RL_DEFAULTS, ...raw.rl, reward: { ...RL_DEFAULTS.reward, ...raw.rl?.reward }, branches: { ...RL_DEFAULTS.branches, ...raw.rl?.branches } };
   const model = { ...SASREC_DEFAULTS, ...raw.model };
   if (model.hiddenSize % model.numHeads !== 0) {
     throw new Error(`${file}: invalid env spec\n  \`model.numHeads\`: must divide model.hiddenSize (${model.hiddenSize}); got ${model.numHeads}`);
