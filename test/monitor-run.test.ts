@@ -51,3 +51,35 @@ it("shows a live tiny run in headless Chromium and saves a screenshot", async (t
     await server.close();
   }
 });
+
+it("draws one reward series per branch of a paired-branch run", async (t) => {
+  if (!fs.existsSync(CHROMIUM)) {
+    t.skip(`${CHROMIUM} missing: install Debian's chromium to run the browser test`);
+    return;
+  }
+  const server = await MonitorServer.start({ port: 0, heartbeatMs: 200 });
+  const { browser, page, errors, state } = await openMonitorPage(server.url);
+  try {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "augrl-mon-"));
+    t.after(() => fs.rmSync(out, { recursive: true, force: true }));
+    const run = await runExperiment({
+      env: "test/fixtures/env/tiny-branches.json", agent: "policies/random.json", episodes: 1, seed: 2, out, runId: "branches",
+      backend: "wasm", log: null, hooks: [server], workers: 1,
+    });
+    const rows = run.episodes[0]!.steps * 2;
+    let s: any;
+    for (let i = 0; i < 500; i++) {
+      s = await state();
+      if (s.ended && s.steps === rows) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(s.steps, rows, "a row per branch and step");
+    assert.equal(s.branches, 2);
+    assert.equal(s.charts.reward, rows, "every branch's reward drawn");
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+    await browser.close();
+    await server.close();
+  }
+});

@@ -30,6 +30,8 @@ interface MonitorDebug {
   learnerKeys: string[];
   /** The env's reward metric as the page shows it. */
   metric: string;
+  /** Branches seen (1 unless the run uses paired branches). */
+  branches: number;
 }
 
 const debug: MonitorDebug = {
@@ -46,6 +48,7 @@ const debug: MonitorDebug = {
   updates: 0,
   learnerKeys: [],
   metric: "NDCG@10",
+  branches: 1,
 };
 (window as unknown as { __augrlMonitor: MonitorDebug }).__augrlMonitor = debug;
 
@@ -55,7 +58,8 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 
 let opNames: string[] = [];
 const x: number[] = [];
-const reward: (number | null)[] = [];
+/** Reward per branch (paired-branch runs record one row per branch and step; others use branch 0). */
+const rewardByBranch: (number | null)[][] = [[]];
 const ndcg: (number | null)[] = [];
 const loss: number[] = [];
 /** Per step: index into `opNames` of each applied op, and the recorded time. */
@@ -78,7 +82,10 @@ function opIndex(name: string): number {
 }
 
 function resetData(): void {
-  x.length = reward.length = ndcg.length = loss.length = choices.length = 0;
+  x.length = ndcg.length = loss.length = choices.length = 0;
+  rewardByBranch.length = 1;
+  rewardByBranch[0]!.length = 0;
+  rebuildRewardChart();
   learner.clear();
   debug.updates = 0;
   magData = opNames.map(() => []);
@@ -92,7 +99,13 @@ function resetData(): void {
 function addStep(row: StepRow): void {
   const i = x.length;
   x.push(i);
-  reward.push(row.reward);
+  const branch = row.branch ?? 0; // v1 logs have no branch column
+  if (branch >= rewardByBranch.length) {
+    while (rewardByBranch.length <= branch) rewardByBranch.push(x.slice(0, i).map(() => null));
+    rebuildRewardChart();
+  }
+  rewardByBranch.forEach((series, b) => series.push(b === branch ? row.reward : null));
+  debug.branches = rewardByBranch.length;
   ndcg.push((row as unknown as Record<string, number | null>)[stepColumn] ?? null);
   loss.push(row.train_loss);
   const ops = row.ops.map(opIndex);
@@ -174,7 +187,34 @@ function lineChart(el: HTMLElement, label: string, color: string, points = false
   return new uPlot(opts, [[], []], el);
 }
 
-const rewardChart = lineChart($("chart-reward"), "reward", "#4e79a7", true);
+let rewardChart: uPlot;
+/** The reward chart with one series per branch seen so far. */
+function rebuildRewardChart(): void {
+  const el = $("chart-reward");
+  rewardChart?.destroy();
+  rewardChart = new uPlot(
+    {
+      width: chartWidth(el),
+      height: 180,
+      legend: { show: rewardByBranch.length > 1 },
+      scales: { x: { time: false } },
+      axes: [{ label: "step" }, { size: 60 }],
+      series: [
+        {},
+        ...rewardByBranch.map((_, b) => ({
+          label: rewardByBranch.length > 1 ? `branch ${b}` : "reward",
+          stroke: OP_COLORS[b % OP_COLORS.length],
+          width: 1.5,
+          spanGaps: true,
+          points: { show: true, size: 4, fill: OP_COLORS[b % OP_COLORS.length] },
+        })),
+      ],
+    },
+    [x, ...rewardByBranch] as uPlot.AlignedData,
+    el,
+  );
+}
+rebuildRewardChart();
 const ndcgChart = lineChart($("chart-ndcg"), "valid NDCG@10", "#59a14f", true);
 const lossChart = lineChart($("chart-loss"), "train loss", "#e15759");
 const learnerChart = lineChart($("chart-learner"), "learner", "#b07aa1", true);
@@ -275,7 +315,7 @@ function scheduleDraw(): void {
   drawPending = true;
   requestAnimationFrame(() => {
     drawPending = false;
-    rewardChart.setData([x, reward] as uPlot.AlignedData);
+    rewardChart.setData([x, ...rewardByBranch] as uPlot.AlignedData);
     ndcgChart.setData([x, ndcg] as uPlot.AlignedData);
     lossChart.setData([x, loss] as uPlot.AlignedData);
     const key = $<HTMLSelectElement>("learner-key").value;
@@ -283,7 +323,7 @@ function scheduleDraw(): void {
     learnerChart.setData((series ? [series.x, series.y] : [[], []]) as uPlot.AlignedData);
     debug.charts.learner = series ? series.y.length : 0;
     magChart?.setData([x, ...magData] as uPlot.AlignedData);
-    debug.charts.reward = reward.filter((v) => v !== null).length;
+    debug.charts.reward = rewardByBranch.reduce((n, series) => n + series.filter((v) => v !== null).length, 0);
     debug.charts.ndcg = ndcg.filter((v) => v !== null).length;
     debug.charts.loss = loss.length;
     debug.charts.magnitude = magData.reduce((s, col) => s + col.filter((v) => v !== null).length, 0);
@@ -299,7 +339,7 @@ function scheduleDraw(): void {
 
 window.addEventListener("resize", () => {
   for (const [chart, id] of [
-    [rewardChart, "chart-reward"],
+    [rewardChart as uPlot | null, "chart-reward"],
     [ndcgChart, "chart-ndcg"],
     [lossChart, "chart-loss"],
     [learnerChart, "chart-learner"],
