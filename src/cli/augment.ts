@@ -12,7 +12,7 @@
 import type { CommandModule } from "yargs";
 import { numberOption, SEED_RULE } from "./options.ts";
 
-/** `rl-train augment`; the lead registers it in src/cli/main.ts with `.command(augmentCommand)`. */
+/** `rl-train augment`, registered in src/cli/main.ts. */
 export const augmentCommand: CommandModule<object, any> = {
   command: "augment",
   describe: "list augmentation ops, or show an op's effect on a few users (batch ops) or a text (text ops)",

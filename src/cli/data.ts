@@ -46,7 +46,7 @@ const statsCommand: CommandModule<object, any> = {
   },
 };
 
-/** `rl-train data <command>`; the lead registers it in src/cli/main.ts with `.command(dataCommand)`. */
+/** `rl-train data <command>`, registered in src/cli/main.ts. */
 export const dataCommand: CommandModule = {
   command: "data <command>",
   describe: "inspect datasets (stats)",
