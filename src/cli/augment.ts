@@ -6,7 +6,7 @@
  *   rl-train augment --op synonym --text "red running shoes for women" --magnitude 0.5
  *
  * nx shape: the builder declares options, the handler lazy-imports `runAugment`
- * (src/augment/run.ts), which tests call without yargs and which validates the options (one
+ * (src/cli/augment-run.ts), which tests call without yargs and which validates the options (one
  * place for the checks and their messages).
  */
 import type { CommandModule } from "yargs";
@@ -27,7 +27,7 @@ export const augmentCommand: CommandModule<object, any> = {
       .option("seed", numberOption("--seed", "seed for the user choice and the op", SEED_RULE, 1))
       .option("text", { type: "string", describe: "input text for text ops" }),
   handler: async (argv) => {
-    const { runAugment } = await import("../augment/run.ts");
+    const { runAugment } = await import("./augment-run.ts");
     await runAugment({
       list: argv.list,
       json: argv.json,
