@@ -39,6 +39,8 @@ export interface RunAugmentOptions {
   text?: string | string[];
   /** Longest title shown, in characters. [60] */
   titleWidth?: number;
+  /** Receives what the data lost (skipped rows, users too short for the split). [console.error] */
+  log?: (line: string) => void;
 }
 
 /** One sample as shown: items with titles plus whichever label/context fields the batch has. */
@@ -129,7 +131,7 @@ async function resolveData(o: RunAugmentOptions): Promise<{ dataset: SeqDataset;
     throw new Error(`batch ops need data: pass \`--env envs/beauty-sasrec.json\` (batch ops: ${batchOpNames.join(", ")})`);
   }
   const { loadEnvSpec, loadSpecData } = await import("../env/spec.ts");
-  return loadSpecData(loadEnvSpec(o.env));
+  return loadSpecData(loadEnvSpec(o.env), { log: o.log ?? ((line) => console.error(line)) });
 }
 
 /** A batch of `n` random users with >= 2 training items, with context fields filled. */

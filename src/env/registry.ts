@@ -37,7 +37,7 @@ interface EnvKind {
 const ENV_KINDS: Record<string, EnvKind> = {
   augment: {
     load: (file) => loadEnvSpec(file),
-    create: (spec) => new AugmentEnv(spec, loadSpecData(spec).split),
+    create: (spec, deps) => new AugmentEnv(spec, loadSpecData(spec, { log: deps.log }).split),
   },
 };
 
