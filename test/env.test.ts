@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { before, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { AugmentEnv, TimeLimit, loadEnvSpec, loadSpecData } from "../src/env/index.ts";
 import { runExperiment, resumeExperiment } from "../src/cli/experiment.ts";
 import { compareRuns, exportPolicy } from "../src/cli/analysis.ts";
@@ -12,7 +12,9 @@ import type { StepRow } from "../src/record/schema.ts";
 import { selectBackend } from "../src/tf/backend.ts";
 
 const SPEC = "test/fixtures/env/tiny.json";
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "augrl-env-"));
+const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), "augrl-env-"));
+after(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
+const tmp = () => fs.mkdtempSync(path.join(tmpRoot, "t-"));
 
 /** Step rows without the wall-clock column (the only one allowed to differ between runs). */
 function stepsOf(runDir: string) {
