@@ -1,9 +1,9 @@
 /** Non-tf agents (none, fixed, random, trivial, bandit, schedule) and spec validation. */
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { Rng } from "../src/core/rng.ts";
 import { BanditAgent, createAgent, loadAgentSpec, parseAgentSpec, resolveAgentSpec, ScheduleAgent, scheduleFromSteps, type AgentSpec } from "../src/agents/index.ts";
 import type { Action } from "../src/agents/types.ts";
@@ -148,6 +148,7 @@ describe("schedule", () => {
 
 describe("agent specs", () => {
   const dir = mkdtempSync(join(tmpdir(), "augrl-agents-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const write = (name: string, value: unknown) => {
     const path = join(dir, name);
     writeFileSync(path, typeof value === "string" ? value : JSON.stringify(value));

@@ -1,7 +1,7 @@
 /** `rl-train augment` through its plain function `runAugment` (no yargs), on real Beauty users. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { runAugment } from "../src/augment/run.ts";
+import { runAugment } from "../src/cli/augment-run.ts";
 import { batchOpNames, createBatchOps } from "../src/augment/registry.ts";
 import { buildOpContext } from "../src/augment/opcontext.ts";
 import { validateBatch } from "../src/augment/batch.ts";

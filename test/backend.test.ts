@@ -1,8 +1,10 @@
 /**
  * Backend selection. `selectBackend` keeps the first backend that initialises for the whole
  * process, so each fallback scenario runs in its own child process (test/fixtures/backend-probe.ts).
- * tfjs-node and tfjs-node-gpu are not installed here (offline install skips them), which is the
- * case `auto` must handle; a module that throws on import stands in for a broken native binding.
+ * tfjs-node-gpu is an optional dependency that installs only where libtensorflow can be
+ * downloaded, so the tests hold whichever backend wins on this machine: missing and broken
+ * packages are simulated by pointing the module specifiers at a name that does not exist or at a
+ * module that throws on import.
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
@@ -37,16 +39,35 @@ const unparsable = path.join(tmp, "unparsable.mjs");
 fs.writeFileSync(unparsable, "export const = ;\n");
 const url = (file: string) => pathToFileURL(file).href;
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+/** Package names no registry has: importing them fails the way an uninstalled tfjs-node does. */
+const MISSING = { gpu: "@augrl-test/missing-tfjs-node-gpu", node: "@augrl-test/missing-tfjs-node" };
+const AUTO_ORDER = ["gpu", "node", "wasm", "cpu"];
+
+test("auto on this machine: the winner is reported, every candidate before it skipped with a reason, and it computes", async () => {
+  const r = await runProbe({ choice: "auto" });
+  assert.ok(r.ok, JSON.stringify(r));
+  if (!r.ok) return;
+  const winner = AUTO_ORDER.indexOf(r.info.name);
+  assert.ok(winner >= 0, `backend ${r.info.name}`);
+  assert.equal(r.tfBackend, r.info.tfName);
+  assert.equal(r.info.tfName, r.info.name === "gpu" || r.info.name === "node" ? "tensorflow" : r.info.name);
+  assert.deepEqual(r.info.skipped.map((s) => s.name), AUTO_ORDER.slice(0, winner));
+  for (const s of r.info.skipped) assert.ok(s.reason.length > 0 && s.reason.length <= 160 && !s.reason.includes("\n"), JSON.stringify(s));
+  assert.deepEqual(r.product, [[17], [39]]);
+  assert.equal(r.logged.length, 1);
+  assert.match(r.logged[0]!, new RegExp(`tf backend: ${r.info.name} \\(${r.info.tfName}\\)`));
+  for (const s of r.info.skipped) assert.ok(r.logged[0]!.includes(`${s.name}: ${s.reason}`), r.logged[0]);
+});
 
 test("auto falls back past missing tfjs-node-gpu and tfjs-node, records why, and computes", async () => {
-  const r = await runProbe({ choice: "auto" });
+  const r = await runProbe({ choice: "auto", ...MISSING });
   assert.ok(r.ok, JSON.stringify(r));
   if (!r.ok) return;
   assert.ok(r.info.name === "wasm" || r.info.name === "cpu", `backend ${r.info.name}`);
   assert.equal(r.tfBackend, r.info.tfName);
   assert.deepEqual(r.info.skipped.map((s) => s.name), ["gpu", "node"]);
-  assert.match(r.info.skipped[0]!.reason, /tfjs-node-gpu/);
-  assert.match(r.info.skipped[1]!.reason, /tfjs-node/);
+  assert.match(r.info.skipped[0]!.reason, /missing-tfjs-node-gpu/);
+  assert.match(r.info.skipped[1]!.reason, /missing-tfjs-node\b/);
   assert.deepEqual(r.product, [[17], [39]]);
   assert.equal(r.logged.length, 1);
   assert.match(r.logged[0]!, new RegExp(`tf backend: ${r.info.name}.*skipped gpu: .*node: `));
@@ -65,9 +86,9 @@ test("auto also falls back when a backend module throws something other than ERR
 });
 
 test("an explicit backend that fails is an error naming it and the way out, not a silent fallback", async () => {
-  const [gpu, broken] = await Promise.all([runProbe({ choice: "gpu" }), runProbe({ choice: "node", node: url(brokenNative) })]);
+  const [gpu, broken] = await Promise.all([runProbe({ choice: "gpu", gpu: MISSING.gpu }), runProbe({ choice: "node", node: url(brokenNative) })]);
   assert.ok(!gpu.ok);
-  if (!gpu.ok) assert.match(gpu.error, /^`--backend gpu` failed to initialise: .*tfjs-node-gpu.*Use `--backend auto` to fall back\.$/);
+  if (!gpu.ok) assert.match(gpu.error, /^`--backend gpu` failed to initialise: .*missing-tfjs-node-gpu.*Use `--backend auto` to fall back\.$/);
   assert.ok(!broken.ok);
   if (!broken.ok) assert.match(broken.error, /`--backend node` failed to initialise: libtensorflow\.so\.2: cannot open shared object file\. Use `--backend auto`/);
 });

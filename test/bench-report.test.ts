@@ -122,6 +122,16 @@ describe("speed helpers", () => {
 });
 
 describe("bench/speed.ts runner", () => {
+  it("parses flags only when asked: importing the CLI module runs nothing", async () => {
+    const { parseSpeedArgs } = await import("../bench/speed.ts");
+    const { opts, output } = parseSpeedArgs(["--sections", "ops,4", "--no-full-padding", "--train-threads", "2", "--name", "x"]);
+    assert.deepEqual(opts.sections, ["ops", "recorder"]);
+    assert.equal(opts.fullPadding, false);
+    assert.equal(opts.trainThreads, 2);
+    assert.deepEqual(output, { name: "x", outDir: "bench/results" });
+    assert.throws(() => parseSpeedArgs(["--eval-repeats", "0"]), /`--eval-repeats` must be an integer >= 1; got "0"/);
+  });
+
   it("records a failing section's error and still runs the others", () => {
     const out = path.join(tmp, "speed-run");
     const r = spawnSync(

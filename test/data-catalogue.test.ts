@@ -59,3 +59,30 @@ test("loadDataset attaches a catalogue to an S3-Rec file and refuses one for a l
   assert.throws(() => loadDataset({ path: log, titles: seq }), /only apply to format "s3rec"/);
   assert.throws(() => loadDataset({ path: write("x.parquet", "") }), /cannot tell the format.*--format/);
 });
+
+test("a UTF-8 byte-order mark does not hide the titles header or the attributes object", () => {
+  const titles = write("bom.tsv", "\uFEFF" + HEADER + "2\tB2\tSoap\n");
+  const attributes = write("bom.json", '\uFEFF{"1": [3]}');
+  const c = loadCatalogue({ titles, attributes }, 2);
+  assert.deepEqual(c.titles, ["", "", "Soap"]);
+  assert.deepEqual(Array.from(c.attributes![1]!), [3]);
+});
+
+test("ids too large for Int32 are called too large in titles and attributes", () => {
+  const t = write("big.tsv", HEADER + "99999999999\tB\tT\n");
+  assert.throws(() => loadCatalogue({ titles: t }, 4), (e: Error) => e.message.startsWith(`${t}:2: item id "99999999999" is too large`));
+  const a = write("big.json", '{"1": [3000000000]}');
+  assert.throws(() => loadCatalogue({ attributes: a }, 4), (e: Error) => e.message.startsWith(`${a}:1: attribute id 3000000000 of item 1 is too large`));
+});
+
+test("a missing path says not found, not that the format is unknown", () => {
+  assert.throws(() => loadDataset({ path: join(tmp, "nope", "Beauty") }), /nope\/Beauty: not found \(check the path/);
+  const seq = write("S2.txt", "1 1 2 3\n");
+  assert.throws(() => loadDataset({ path: seq, titles: join(tmp, "gone.tsv") }), /gone\.tsv: not found/);
+});
+
+test("the skip hint names the switch the caller has", () => {
+  const seq = write("S3.txt", "1 1 2 3\n2 x\n");
+  assert.throws(() => loadDataset({ path: seq }), /or pass --on-bad-row skip\)$/);
+  assert.throws(() => loadDataset({ path: seq, skipHint: 'set `dataset.onBadRow`: "skip"' }), /or set `dataset\.onBadRow`: "skip"\)$/);
+});

@@ -129,3 +129,14 @@ test("Arrow errors name the file and row; unknown column and non-Arrow bytes too
   assert.throws(() => loadInteractions(write("extra.arrow", tableToIPC(extra, "file"))), /extra\.arrow: unknown column "score"/);
   assert.throws(() => loadInteractions(write("junk.arrow", "not arrow at all")), /junk\.arrow: not an Arrow IPC file or stream/);
 });
+
+test("a UTF-8 byte-order mark before the CSV header is ignored", () => {
+  const p = write("bom.csv", "\uFEFFuser,item,timestamp\nu,a,1\nu,b,2\n");
+  assert.deepEqual(loadInteractions(p).itemIds, ["", "a", "b"]);
+});
+
+test("a missing log file is reported as not found, CSV or Arrow", () => {
+  for (const name of ["gone.csv", "gone.arrow"]) {
+    assert.throws(() => loadInteractions(join(tmp, name)), (e: Error) => e instanceof DataError && e.kind === "not-found" && e.message.includes(`${name}: not found`));
+  }
+});

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DataError } from "../src/data/errors.ts";
+import { checkDenseItemIds, DataError } from "../src/data/errors.ts";
 import { loadSequences, parseSequences } from "../src/data/sequences.ts";
 
 const FILE = "envs/x.txt";
@@ -69,4 +69,43 @@ test("a file with no usable line is an error even in skip mode", () => {
 
 test("an unknown onBadRow value is rejected with the parameter named", () => {
   assert.throws(() => parseSequences("1 2\n", FILE, { onBadRow: "ignore" as never }), /`onBadRow`/);
+});
+
+test("an id with more digits than Int32 holds is called too large, not malformed", () => {
+  for (const [text, re] of [
+    ["1 1 2\n2 99999999999 4\n", /item id "99999999999" is too large \(ids go up to 2147483646\)/],
+    ["1 1 2\n99999999999 3 4\n", /user id "99999999999" is too large/],
+    ["1 1 2\n2 2147483648 4\n", /item id "2147483648" is too large/],
+  ] as const) {
+    const e = errorOf(text);
+    assert.equal(e.kind, "out-of-range");
+    assert.equal(e.line, 2);
+    assert.match(e.message, re);
+    assert.match(e.message, /renumber the ids from 1/);
+    assert.doesNotMatch(e.message, /not a positive integer/);
+  }
+});
+
+test("a huge item id fails up front naming file:line and the memory it would take, not with a native abort", () => {
+  // Items are stored densely by id: 2e9 means ~400 GB of per-item tables on any machine below 800 GB.
+  const e = errorOf("1 1 2\n2 3 2000000000\n3 4 5\n");
+  assert.equal(e.line, 2);
+  assert.match(e.message, /^envs\/x\.txt:2: item id 2000000000 is too large for this machine: items are stored densely by id .*GB.*renumber the items/);
+  assert.throws(() => parseSequences("1 1 2\n", FILE, { numItems: 2_000_000_000 }), /x\.txt: item id 2000000000 is too large for this machine/);
+});
+
+test("checkDenseItemIds compares per-item tables with half of the machine's memory", () => {
+  const gib = 2 ** 30;
+  assert.doesNotThrow(() => checkDenseItemIds(FILE, 3, 5_000_000, 4 * gib)); // 1 GB of 2 GiB allowed
+  assert.throws(() => checkDenseItemIds(FILE, 3, 20_000_000, 4 * gib), (err: Error) =>
+    err instanceof DataError && /^envs\/x\.txt:3: item id 20000000 is too large for this machine: .*about 4\.0 GB, above 2\.1 GB \(half of the 4\.3 GB memory\)/.test(err.message));
+});
+
+test("a UTF-8 byte-order mark before the first user id is ignored", () => {
+  const d = parseSequences("\uFEFF1 1 2\n2 3 4\n", FILE);
+  assert.deepEqual(d.userIds, ["1", "2"]);
+});
+
+test("a missing file is reported as not found", () => {
+  assert.throws(() => loadSequences("test/fixtures/data/no-such.txt"), (e: Error) => e instanceof DataError && e.kind === "not-found" && /no-such\.txt: not found/.test(e.message));
 });

@@ -125,3 +125,72 @@ test("a missing file or invalid JSON names the file", () => {
   assert.throws(() => loadEnvSpec(missing), (e: Error) => e.message.startsWith(`${missing}: cannot read`) && e.message.includes("envs/beauty-sasrec.json"));
   rejects("{ name: tiny", "not valid JSON");
 });
+
+test("an empty dataset path is rejected at load, naming the key", () => {
+  rejects({ name: "x", dataset: { path: "" } }, "`dataset.path`: must name a file or folder", 'got ""');
+  rejects({ name: "x", dataset: { path: "d.txt", titles: "" } }, "`dataset.titles`");
+});
+
+test("metric names are checked at load against the metrics module, listing the known ones", () => {
+  rejects({ ...minimal, training: { selectMetric: "ndcg@10" } }, "`training.selectMetric`", "HR@5, HR@10, HR@20, NDCG@5, NDCG@10, NDCG@20, MRR", 'got "ndcg@10"');
+  rejects({ ...minimal, training: { selectMetric: "NDCG@50" } }, "`training.selectMetric`", 'got "NDCG@50"');
+  rejects({ ...minimal, rl: { reward: { metric: "AUC" } } }, "`rl.reward.metric`", "known: HR@k, NDCG@k, MRR@k, MRR", 'got "AUC"');
+  rejects({ ...minimal, rl: { reward: { metric: "NDCG@0" } } }, "`rl.reward.metric`", "k must be >= 1");
+  // Any cut-off works for the reward: the env asks the evaluator for exactly that metric.
+  assert.equal(loadEnvSpec(specFile({ ...minimal, rl: { reward: { metric: "MRR@50" } } })).rl.reward.metric, "MRR@50");
+});
+
+test("a spec saved with a UTF-8 byte-order mark loads", () => {
+  assert.equal(loadEnvSpec(specFile("\uFEFF" + JSON.stringify(minimal))).name, "tiny");
+});
+
+/** A spec next to an S3-Rec file with `lines`; returns the resolved spec. */
+function specWithData(lines: string, extra: object = {}, dataset: object = {}) {
+  const dir = fs.mkdtempSync(path.join(tmp, "data-"));
+  fs.writeFileSync(path.join(dir, "d.txt"), lines);
+  const file = path.join(dir, "spec.json");
+  fs.writeFileSync(file, JSON.stringify({ name: "d", dataset: { path: "d.txt", ...dataset }, model: { hiddenSize: 8, numHeads: 1, innerSize: 8, maxLen: 5 }, ...extra }));
+  return loadEnvSpec(file);
+}
+const machine = { totalMemory: 16 * 2 ** 30, tfBackend: "wasm" };
+
+test("dataset.onBadRow: bad-row messages name the spec key; \"skip\" loads and logs what was dropped", () => {
+  const text = "1 1 2 3\n2 2 x 4\n3 3 4 5\n";
+  const strict = specWithData(text);
+  assert.throws(() => loadSpecData(strict, machine), (e: Error) => /d\.txt:2: item id "x" is not a positive integer \(fix the line or set "onBadRow": "skip" under `dataset` in .*spec\.json\)$/.test(e.message));
+  const logged: string[] = [];
+  const { split } = loadSpecData(specWithData(text, {}, { onBadRow: "skip" }), { ...machine, log: (l) => logged.push(l) });
+  assert.equal(split.train.length, 2);
+  assert.equal(logged.length, 1);
+  assert.match(logged[0]!, /d\.txt: skipped 1 of 3 rows \(not-an-integer 1\)/);
+  rejects({ ...minimal, dataset: { path: "x", onBadRow: "ignore" } }, "`dataset.onBadRow`", 'got "ignore"');
+});
+
+test("users with fewer than 3 items are counted in one log line when the split is made", () => {
+  const logged: string[] = [];
+  const { split } = loadSpecData(specWithData("1 1 2 3\n2 2 3\n3 4\n4 1 2 3 4\n"), { ...machine, log: (l) => logged.push(l) });
+  assert.equal(split.train.length, 2);
+  assert.deepEqual(logged, ["[augrl] d: 2 of 4 users have fewer than 3 items and are left out (each needs a training item, a validation and a test item)"]);
+  const quiet: string[] = [];
+  loadSpecData(specWithData("1 1 2 3\n"), { ...machine, log: (l) => quiet.push(l) });
+  assert.deepEqual(quiet, []);
+});
+
+test("a dataset path that does not exist is named by its spec key at data load", () => {
+  const s = specWithData("1 1 2 3\n");
+  assert.throws(() => loadSpecData({ ...s, dataset: { ...s.dataset, path: path.join(tmp, "gone.txt") } }, machine), (e: Error) =>
+    e.message.startsWith(`${s.source}: \`dataset.path\` ${path.join(tmp, "gone.txt")} not found`));
+});
+
+test("a model too large for memory fails at data load naming the spec keys and sizes", () => {
+  const wide = specWithData("1 1 2 3\n2 2 3 4\n", { model: { hiddenSize: 20000, numHeads: 1, innerSize: 8, maxLen: 5 } });
+  assert.throws(() => loadSpecData(wide, machine), (e: Error) =>
+    e.message.startsWith(`${wide.source}: the model would need about `) &&
+    e.message.includes("above the limit of 4.3 GB (the wasm backend's 4 GiB heap") &&
+    e.message.includes("Lower `model.hiddenSize` (20000)") && !e.message.includes("\n"));
+  // 5,000,000 items stored densely by id: the item table, its moments and the scores of a chunk.
+  const many = specWithData("1 1 2 3\n2 2 3 5000000\n", { model: { hiddenSize: 64, numHeads: 1 } });
+  assert.throws(() => loadSpecData(many, machine), /item table 5,000,002 × 64 float32 = 1\.3 GB.*`dataset\.path` has 5,000,000/);
+  // tfjs-node is not bound by the wasm heap: the same spec passes on a machine with the memory for it.
+  assert.doesNotThrow(() => loadSpecData(many, { totalMemory: 64 * 2 ** 30, tfBackend: "tensorflow" }));
+});

@@ -3,8 +3,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { before, describe, it } from "node:test";
-import { AugmentEnv, loadEnvSpec, loadSpecData } from "../src/env/index.ts";
+import { after, before, describe, it } from "node:test";
+import { AugmentEnv, TimeLimit, loadEnvSpec, loadSpecData } from "../src/env/index.ts";
 import { runExperiment, resumeExperiment } from "../src/cli/experiment.ts";
 import { compareRuns, exportPolicy } from "../src/cli/analysis.ts";
 import { readArrowStream } from "../src/record/recorder.ts";
@@ -12,7 +12,9 @@ import type { StepRow } from "../src/record/schema.ts";
 import { selectBackend } from "../src/tf/backend.ts";
 
 const SPEC = "test/fixtures/env/tiny.json";
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "augrl-env-"));
+const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), "augrl-env-"));
+after(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
+const tmp = () => fs.mkdtempSync(path.join(tmpRoot, "t-"));
 
 /** Step rows without the wall-clock column (the only one allowed to differ between runs). */
 function stepsOf(runDir: string) {
@@ -30,10 +32,12 @@ describe("AugmentEnv contract", () => {
   const spec = loadEnvSpec(SPEC);
   const { split } = loadSpecData(spec);
 
-  it("needs reset before step, validates actions, and ends truncated at the budget", async () => {
-    const env = new AugmentEnv(spec, split);
-    await assert.rejects(env.step({ ops: [0], magnitudes: [0] }), /call reset\(seed\) before step\(\)/);
-    const obs = env.reset(1);
+  it("needs reset before step, validates actions, and ends truncated at the budget (TimeLimit)", async () => {
+    const env = new TimeLimit(new AugmentEnv(spec, split));
+    await assert.rejects(env.step({ ops: [0], magnitudes: [0] }), /call reset\(\{ seed \}\) before step\(\)/);
+    const { observation: obs, info } = env.reset({ seed: 1 });
+    assert.equal(info.seed, "1");
+    assert.ok(Number.isFinite(info.startMetric));
     assert.equal(obs.length, env.observationDim);
     assert.equal(obs[0], 0);
     await assert.rejects(env.step({ ops: [9], magnitudes: [0.2] }), /action\.ops\[0\]/);
@@ -49,14 +53,22 @@ describe("AugmentEnv contract", () => {
       if (n % spec.rl.reward.evalEvery === 0) assert.ok(res.info.valid, "evaluated every evalEvery steps");
       else if (!res.truncated) assert.equal(res.reward, 0, "delta reward is paid only at evaluated steps");
     } while (!res.truncated);
-    assert.equal(n, env.maxSteps);
-    await assert.rejects(env.step({ ops: [0], magnitudes: [0] }), /episode ended/);
+    assert.equal(n, env.horizon);
+    await assert.rejects(env.step({ ops: [0], magnitudes: [0] }), /episode ended after \d+ steps/);
+    env.dispose();
+  });
+
+  it("without TimeLimit the env never truncates: the budget is the wrapper's", async () => {
+    const env = new AugmentEnv(spec, split);
+    env.reset({ seed: 1 });
+    for (let i = 0; i < env.horizon + 1; i++) assert.equal((await env.step({ ops: [0], magnitudes: [0] })).truncated, false);
+    assert.equal(env.steps, env.horizon + 1);
     env.dispose();
   });
 
   it("rolls back a non-finite loss, pays -1 and records the event", async () => {
     const env = new AugmentEnv(spec, split);
-    env.reset(3);
+    env.reset({ seed: 3 });
     await env.step({ ops: [1], magnitudes: [0.2] });
     await env.step({ ops: [1], magnitudes: [0.2] }); // evaluated: the good state is taken here
     const model = (env as unknown as { model: { trainStep: (b: unknown) => number; getState(): { weights: Record<string, { data: Float32Array }> } } }).model;
@@ -77,7 +89,7 @@ describe("AugmentEnv contract", () => {
   it("same seed, same actions → identical observations and rewards", async () => {
     const play = async () => {
       const env = new AugmentEnv(spec, split);
-      const out: number[][] = [Array.from(env.reset("s"))];
+      const out: number[][] = [Array.from(env.reset({ seed: "s" }).observation)];
       for (let i = 0; i < 4; i++) {
         const r = await env.step({ ops: [(i * 3) % 5], magnitudes: [0.5] });
         out.push([...Array.from(r.observation), r.reward]);
@@ -92,7 +104,7 @@ describe("AugmentEnv contract", () => {
     const seen: { seqs: Int32Array[]; users: Int32Array; targets?: Int32Array[] }[] = [];
     const play = async (mode: "direct" | "append", ops: number[]) => {
       const env = new AugmentEnv({ ...spec, rl: { ...spec.rl, mode } }, split);
-      env.reset(5);
+      env.reset({ seed: 5 });
       const model = (env as unknown as { model: { trainStep: (b: unknown) => number } }).model;
       const real = model.trainStep.bind(model);
       model.trainStep = (b) => {
@@ -123,7 +135,7 @@ describe("AugmentEnv contract", () => {
     const plainCalls: Batch[] = [];
     const contrastCalls: { batch: Batch; views: [Batch, Batch]; weight: number }[] = [];
     const env = new AugmentEnv({ ...spec, rl: { ...spec.rl, mode: "contrastive", contrastiveWeight: 0.3 } }, split);
-    env.reset(5);
+    env.reset({ seed: 5 });
     const model = (env as unknown as { model: { trainStep: (b: unknown) => number; trainStepContrastive: (b: unknown, v: unknown, w: number) => number } }).model;
     const realStep = model.trainStep.bind(model);
     const realContrast = model.trainStepContrastive.bind(model);
@@ -146,21 +158,47 @@ describe("AugmentEnv contract", () => {
   });
 
   it("training.lossNormalization 'epoch' divides every batch loss by the epoch's mean positions", async () => {
-    const firstLosses = async (norm: "batch" | "epoch") => {
+    type Batch = { seqs: Int32Array[]; lossDenominator?: number };
+    const firstSteps = async (norm: "batch" | "epoch") => {
       const env = new AugmentEnv({ ...spec, training: { ...spec.training, lossNormalization: norm } }, split);
-      env.reset(3);
+      env.reset({ seed: 3 });
+      const model = (env as unknown as { model: { trainStep: (b: unknown) => number } }).model;
+      const real = model.trainStep.bind(model);
+      const batches: Batch[] = [];
+      model.trainStep = (b) => (batches.push(b as Batch), real(b));
       const losses: number[] = [];
       for (let i = 0; i < 3; i++) losses.push((await env.step({ ops: [0], magnitudes: [0] })).info.trainLoss);
+      const epoch = (env as unknown as { epochBatches: Batch[] }).epochBatches;
       env.dispose();
-      return losses;
+      return { losses, batches, epoch };
     };
-    const batch = await firstLosses("batch");
-    const epoch = await firstLosses("epoch");
-    // Same data and weights at the first step: only the denominator differs, and bucketed
-    // batches have unequal position counts, so the ratio cannot be 1 for every step.
-    assert.equal(batch.length, 3);
-    assert.ok(batch.every(Number.isFinite) && epoch.every(Number.isFinite));
-    assert.ok(batch.some((b, i) => Math.abs(b - epoch[i]!) > 1e-6 * Math.abs(b)), `losses equal: ${batch} vs ${epoch}`);
+    const perBatch = await firstSteps("batch");
+    const perEpoch = await firstSteps("epoch");
+    const positions = (b: Batch) => b.seqs.reduce((n, q) => n + q.length - 1, 0);
+    const mean = perEpoch.epoch.reduce((n, b) => n + positions(b), 0) / perEpoch.epoch.length;
+    // The first step trains the same batch from the same weights in both modes, so the summed
+    // loss is the same and only the denominator differs: positions of the batch vs epoch mean.
+    const b0 = perEpoch.batches[0]!;
+    assert.equal(b0.lossDenominator, mean, "every batch carries the epoch's mean positions");
+    assert.deepEqual(b0.seqs, perBatch.batches[0]!.seqs, "same first batch");
+    assert.equal(perBatch.batches[0]!.lossDenominator, undefined);
+    const sumBatch = perBatch.losses[0]! * positions(b0);
+    const sumEpoch = perEpoch.losses[0]! * mean;
+    assert.ok(Math.abs(sumBatch - sumEpoch) < 1e-5 * Math.abs(sumBatch), `summed loss ${sumBatch} vs ${sumEpoch}`);
+    assert.notEqual(positions(b0), mean, "a bucketed batch's positions differ from the mean, so the test can fail");
+  });
+
+  it("honours training.bucketBatches: false (random batches, as rl-train baseline)", async () => {
+    const lengthsOfFirstBatch = (bucket: boolean) => {
+      const env = new AugmentEnv({ ...spec, training: { ...spec.training, bucketBatches: bucket } }, split);
+      env.reset({ seed: 4 });
+      (env as unknown as { nextBatch(): unknown }).nextBatch();
+      const first = (env as unknown as { epochBatches: { seqs: Int32Array[] }[] }).epochBatches[0]!;
+      env.dispose();
+      return first.seqs.map((q) => q.length);
+    };
+    const spread = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
+    assert.ok(spread(lengthsOfFirstBatch(false)) > spread(lengthsOfFirstBatch(true)), "random batches mix lengths that buckets group");
   });
 });
 

@@ -212,3 +212,16 @@ it("IntentEnv refuses an op name it was not given", () => {
   const { data } = loadIntentSpecData(spec);
   assert.throws(() => new IntentEnv(spec, data, new Map(), { pseudoOos: ["x"] }), /`rl\.ops` names unknown text op "wordnet-synonym"/);
 });
+
+it("createIntentEnvSync builds the same env for specs of text ops, and refuses transformer ops with the fix", async () => {
+  const { createIntentEnvSync } = await import("../src/env/index.ts");
+  const spec = loadIntentEnvSpec(SPEC);
+  const a = createIntentEnvSync(spec);
+  const b = await createIntentEnv(spec, { log: null });
+  a.reset({ seed: 5 });
+  b.reset({ seed: 5 });
+  assert.deepEqual((await a.step(action(2))).observation, (await b.step(action(2))).observation);
+  a.dispose();
+  b.dispose();
+  assert.throws(() => createIntentEnvSync({ ...spec, rl: { ...spec.rl, ops: ["identity", "back-translate"] } }), /lists back-translate.*await createIntentEnv/);
+});

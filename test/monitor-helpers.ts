@@ -1,4 +1,5 @@
 /** Shared helpers of the monitor tests (not a test file itself). */
+import * as net from "node:net";
 import { WebSocket } from "ws";
 import type { ServerMessage } from "../src/monitor/protocol.ts";
 
@@ -88,4 +89,41 @@ export async function openMonitorPage(url: string) {
   // The page publishes what it has drawn on window.__augrlMonitor (counts per chart, status).
   const state = () => page.evaluate(() => (window as unknown as { __augrlMonitor: any }).__augrlMonitor);
   return { browser, page, errors, state };
+}
+
+/**
+ * Send one raw HTTP/1.1 request with `target` as the request target (bytes as given, no
+ * normalisation, unlike fetch) and return the response status, or null when the server closed
+ * the connection without answering.
+ */
+export function rawRequest(port: number, target: string, upgrade: boolean): Promise<number | null> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    let data = "";
+    const done = () => {
+      socket.destroy();
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(data);
+      resolve(m ? Number(m[1]) : null);
+    };
+    socket.setTimeout(2000, done);
+    socket.on("data", (chunk) => {
+      data += chunk.toString("latin1");
+      if (data.includes("\r\n")) done();
+    });
+    socket.on("error", done);
+    socket.on("close", done);
+    const headers = upgrade
+      ? "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+      : "Connection: close\r\n";
+    socket.write(Buffer.from(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers}\r\n`, "utf8"));
+  });
+}
+
+/** A TCP port that was free a moment ago on loopback (for a server started by a child process). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { it } from "node:test";
+import { after, it } from "node:test";
 import { runExperiment } from "../src/cli/experiment.ts";
 import { readArrowStream } from "../src/record/recorder.ts";
 import type { StepRow } from "../src/record/schema.ts";
@@ -13,8 +13,10 @@ const rows = (dir: string) =>
     obs: Array.from(r.observation), logProb: r.log_prob,
   }));
 
+const out = fs.mkdtempSync(path.join(os.tmpdir(), "augrl-par-"));
+after(() => fs.rmSync(out, { recursive: true, force: true }));
+
 it("parallel episodes: worker threads change where episodes run, not the results", async () => {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), "augrl-par-"));
   const common = { env: "test/fixtures/env/tiny.json", agent: "policies/reinforce.json", episodes: 4, parallelEpisodes: 2, seed: 3, out, backend: "wasm" as const, log: null };
   const one = await runExperiment({ ...common, workers: 1, runId: "w1" });
   const two = await runExperiment({ ...common, workers: 2, runId: "w2" });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -37,6 +37,10 @@ test("match prefers the longest phrase", () => {
 test("bad lexicons fail naming the key and the fix", () => {
   assert.throws(() => new Lexicon({ groups: [["only"]] }), /`groups\[0\]`.*at least 2/);
   const dir = mkdtempSync(join(tmpdir(), "augrl-lex-"));
-  writeFileSync(join(dir, "bad.json"), "{not json");
-  assert.throws(() => loadLexicon(join(dir, "bad.json")), /`path`.*bad\.json/);
+  try {
+    writeFileSync(join(dir, "bad.json"), "{not json");
+    assert.throws(() => loadLexicon(join(dir, "bad.json")), /`path`.*bad\.json/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

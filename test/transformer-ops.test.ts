@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,6 +24,7 @@ env.allowRemoteModels = false;
 const modelDir = fileURLToPath(new URL("./fixtures/tiny-bert/", import.meta.url));
 const MLM = { modelDir, model: "tiny-bert-mlm" };
 const TMP = mkdtempSync(join(tmpdir(), "augrl-tf-"));
+test.after(() => rmSync(TMP, { recursive: true, force: true }));
 
 const QUERIES = [
   "red running shoes for women",

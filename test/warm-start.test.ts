@@ -54,8 +54,8 @@ it("an env with rl.warmStart starts every episode from the saved model, with the
   const saved = loadModelFile(modelFile, { config: spec.model, numItems: split.dataset.numItems }, "test");
   const env = new AugmentEnv(spec, split);
   const coldEnv = new AugmentEnv(cold, split);
-  const obsWarm = env.reset(5);
-  const obsCold = coldEnv.reset(5);
+  const obsWarm = env.reset({ seed: 5 }).observation;
+  const obsCold = coldEnv.reset({ seed: 5 }).observation;
   // Observation index 4 holds the reward-subset metric: a trained model scores higher than a fresh one.
   assert.ok(obsWarm[4]! > obsCold[4]!, `warm ${obsWarm[4]} vs cold ${obsCold[4]}`);
   const state = env.getState();
@@ -63,7 +63,7 @@ it("an env with rl.warmStart starts every episode from the saved model, with the
   assert.equal(state.model.optimizer.step, saved.optimizer.step);
   // Two seeds: same start, different dropout/negative streams → different first steps.
   const a = await env.step({ ops: [0], magnitudes: [0] });
-  env.reset(6);
+  env.reset({ seed: 6 });
   const b = await env.step({ ops: [0], magnitudes: [0] });
   assert.notEqual(a.info.trainLoss, b.info.trainLoss);
   env.dispose();

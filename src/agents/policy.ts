@@ -3,8 +3,11 @@
  * factored categorical policy (one head over ops, one over magnitude bins), a hand-written Adam
  * whose slots can be saved synchronously, and the rollout buffer.
  *
- * Why our own Adam: `tf.train.adam`'s `getWeights()` is async, but `Agent.save()` is
- * synchronous; ~20 lines of Adam keep save/load exact and simple.
+ * Why a hand-written Adam: `tf.train.adam`'s `getWeights()` is async, but `Agent.save()` is
+ * synchronous; ~20 lines of Adam keep save/load exact and simple. It is not the model's
+ * src/tf/adam.ts because an agent's state is plain JSON (number arrays, see `AgentState`), while
+ * that one's holds Float32Arrays keyed by variable name (checkpoints encode them as base64), and
+ * because the agents clip the global gradient norm inside the step (`maxGradNorm`).
  *
  * Determinism: initialisers are seeded from the agent's Rng (`rng.tfSeed()`); actions are
  * sampled on the JS side with the Rng from the probabilities, never with `tf.multinomial`.

@@ -10,71 +10,55 @@
  * Every key of `params` is optional; {@link resolveAgentSpec} fills the defaults declared next to
  * each agent's config so the run records the fully resolved config. Unknown keys are errors.
  * Op names are checked later, against the env's action space, in `createAgent`.
+ *
+ * Each kind is one entry of `AGENTS` (its spec keys, how defaults are filled, its constructor);
+ * the zod union, the spec types, `AGENT_KINDS`, resolve and create are derived from that table,
+ * so a new agent is its file plus one entry here.
  */
 import { z } from "zod";
 import type { Rng } from "../core/rng.ts";
 import { describeIssues, readJsonFile } from "../core/validate.ts";
-import { BanditAgent, type BanditConfig, DEFAULT_BANDIT_CONFIG } from "./bandit.ts";
-import { DEFAULT_FIXED_CONFIG, FixedAgent, type FixedConfig } from "./fixed.ts";
-import { DEFAULT_NONE_CONFIG, NoneAgent, type NoneConfig } from "./none.ts";
-import { DEFAULT_PPO_CONFIG, PpoAgent, type PpoConfig } from "./ppo.ts";
-import { DEFAULT_RANDOM_CONFIG, RandomAgent, type RandomConfig } from "./random.ts";
-import { DEFAULT_REINFORCE_CONFIG, ReinforceAgent, type ReinforceConfig } from "./reinforce.ts";
+import { BanditAgent, DEFAULT_BANDIT_CONFIG } from "./bandit.ts";
+import { DEFAULT_FIXED_CONFIG, FixedAgent } from "./fixed.ts";
+import { DEFAULT_NONE_CONFIG, NoneAgent } from "./none.ts";
+import { DEFAULT_PPO_CONFIG, PpoAgent } from "./ppo.ts";
+import { DEFAULT_RANDOM_CONFIG, RandomAgent } from "./random.ts";
+import { DEFAULT_REINFORCE_CONFIG, ReinforceAgent } from "./reinforce.ts";
 import { type Schedule, ScheduleAgent } from "./schedule.ts";
-import { DEFAULT_TRIVIAL_CONFIG, TrivialAgent, type TrivialConfig } from "./trivial.ts";
+import { DEFAULT_TRIVIAL_CONFIG, TrivialAgent } from "./trivial.ts";
 import type { ActionSpace, Agent } from "./types.ts";
 
-// ---------------------------------------------------------------- schemas
+// ---------------------------------------------------------------- registry
+
+/** Every agent constructor takes its config, the env's action space, the observation size and its own rng. */
+type AgentClass<C> = new (config: C, space: ActionSpace, obsDim: number, rng: Rng) => Agent;
+
+/**
+ * One agent kind: `fields` are the zod shapes of its spec keys beside `agent`, parsing to `Spec`;
+ * `resolve` fills every default (idempotent: a resolved spec resolves to itself); `create` builds
+ * the agent from the resolved spec.
+ */
+interface AgentKind<Spec, Resolved> {
+  fields: z.ZodRawShape;
+  resolve(spec: Spec): Resolved;
+  create(resolved: Resolved, space: ActionSpace, obsDim: number, rng: Rng): Agent;
+}
+
+/**
+ * The usual kind: hyper-parameters under `params`, validated by `schema` with every key optional
+ * in a spec, filled from `defaults`.
+ */
+function withParams<C extends object>(schema: z.ZodObject & z.ZodType<C>, defaults: C, Class: AgentClass<C>): AgentKind<{ params?: Partial<C> }, { params: C }> {
+  return {
+    fields: { params: schema.partial().optional() },
+    resolve: (spec) => ({ params: withDefaults(defaults, spec.params) }),
+    create: (resolved, space, obsDim, rng) => new Class(resolved.params, space, obsDim, rng),
+  };
+}
 
 const unit = z.number().min(0).max(1);
 const positive = z.number().positive();
 const hiddenSizes = z.array(z.int().min(1).max(1024)).min(1).max(4);
-
-const paramsSchemas = {
-  none: z.strictObject({}),
-  fixed: z.strictObject({ op: z.string().min(1), magnitude: unit }),
-  random: z.strictObject({ n: z.int().min(0).max(16), magnitude: unit, includeIdentity: z.boolean() }),
-  trivial: z.strictObject({ includeIdentity: z.boolean() }),
-  bandit: z.strictObject({
-    algorithm: z.enum(["ucb", "thompson"]),
-    ucbC: z.number().min(0).max(100),
-    priorCount: positive,
-    discount: z.number().gt(0).max(1),
-  }),
-  reinforce: z.strictObject({
-    hiddenSizes,
-    learningRate: positive.max(1),
-    updateEvery: z.int().min(1).max(100_000),
-    baselineDecay: z.number().min(0).lt(1),
-    entCoef: z.number().min(0),
-    normalizeAdvantage: z.boolean(),
-    maxGradNorm: z.number().min(0),
-  }),
-  ppo: z.strictObject({
-    hiddenSizes,
-    learningRate: positive.max(1),
-    numSteps: z.int().min(2).max(100_000),
-    gamma: unit,
-    gaeLambda: unit,
-    numMinibatches: z.int().min(1),
-    updateEpochs: z.int().min(1).max(1000),
-    normAdv: z.boolean(),
-    clipCoef: z.number().gt(0).max(1),
-    clipVloss: z.boolean(),
-    entCoef: z.number().min(0),
-    vfCoef: z.number().min(0),
-    maxGradNorm: z.number().min(0),
-    targetKl: z.number().min(0),
-  }),
-} satisfies {
-  none: z.ZodType<NoneConfig>;
-  fixed: z.ZodType<FixedConfig>;
-  random: z.ZodType<RandomConfig>;
-  trivial: z.ZodType<TrivialConfig>;
-  bandit: z.ZodType<BanditConfig>;
-  reinforce: z.ZodType<ReinforceConfig>;
-  ppo: z.ZodType<PpoConfig>;
-};
 
 const scheduleSchema = z.strictObject({
   phases: z
@@ -85,45 +69,83 @@ const scheduleSchema = z.strictObject({
       }),
     )
     .min(1),
-});
-
-export const agentSpecSchema = z.discriminatedUnion("agent", [
-  z.strictObject({ agent: z.literal("none"), params: paramsSchemas.none.partial().optional() }),
-  z.strictObject({ agent: z.literal("fixed"), params: paramsSchemas.fixed.partial().optional() }),
-  z.strictObject({ agent: z.literal("random"), params: paramsSchemas.random.partial().optional() }),
-  z.strictObject({ agent: z.literal("trivial"), params: paramsSchemas.trivial.partial().optional() }),
-  z.strictObject({ agent: z.literal("bandit"), params: paramsSchemas.bandit.partial().optional() }),
-  z.strictObject({ agent: z.literal("reinforce"), params: paramsSchemas.reinforce.partial().optional() }),
-  z.strictObject({ agent: z.literal("ppo"), params: paramsSchemas.ppo.partial().optional() }),
-  z.strictObject({ agent: z.literal("schedule"), schedule: scheduleSchema }),
-]);
-
-// ---------------------------------------------------------------- types
-
-/** A spec as written in a policies/*.json file (params optional). */
-export type AgentSpec =
-  | { agent: "none"; params?: Partial<NoneConfig> }
-  | { agent: "fixed"; params?: Partial<FixedConfig> }
-  | { agent: "random"; params?: Partial<RandomConfig> }
-  | { agent: "trivial"; params?: Partial<TrivialConfig> }
-  | { agent: "bandit"; params?: Partial<BanditConfig> }
-  | { agent: "reinforce"; params?: Partial<ReinforceConfig> }
-  | { agent: "ppo"; params?: Partial<PpoConfig> }
-  | { agent: "schedule"; schedule: Schedule };
-
-/** A spec with every parameter filled in: what a run records in its config.json. */
-export type ResolvedAgentSpec =
-  | { agent: "none"; params: NoneConfig }
-  | { agent: "fixed"; params: FixedConfig }
-  | { agent: "random"; params: RandomConfig }
-  | { agent: "trivial"; params: TrivialConfig }
-  | { agent: "bandit"; params: BanditConfig }
-  | { agent: "reinforce"; params: ReinforceConfig }
-  | { agent: "ppo"; params: PpoConfig }
-  | { agent: "schedule"; schedule: Schedule };
+}) satisfies z.ZodType<Schedule>;
 
 /** Agent kinds, in the order the docs list them. */
-export const AGENT_KINDS = ["none", "fixed", "random", "trivial", "bandit", "reinforce", "ppo", "schedule"] as const;
+const AGENTS = {
+  none: withParams(z.strictObject({}), DEFAULT_NONE_CONFIG, NoneAgent),
+  fixed: withParams(z.strictObject({ op: z.string().min(1), magnitude: unit }), DEFAULT_FIXED_CONFIG, FixedAgent),
+  random: withParams(z.strictObject({ n: z.int().min(0).max(16), magnitude: unit, includeIdentity: z.boolean() }), DEFAULT_RANDOM_CONFIG, RandomAgent),
+  trivial: withParams(z.strictObject({ includeIdentity: z.boolean() }), DEFAULT_TRIVIAL_CONFIG, TrivialAgent),
+  bandit: withParams(
+    z.strictObject({
+      algorithm: z.enum(["ucb", "thompson"]),
+      ucbC: z.number().min(0).max(100),
+      priorCount: positive,
+      discount: z.number().gt(0).max(1),
+    }),
+    DEFAULT_BANDIT_CONFIG,
+    BanditAgent,
+  ),
+  reinforce: withParams(
+    z.strictObject({
+      hiddenSizes,
+      learningRate: positive.max(1),
+      updateEvery: z.int().min(1).max(100_000),
+      baselineDecay: z.number().min(0).lt(1),
+      entCoef: z.number().min(0),
+      normalizeAdvantage: z.boolean(),
+      maxGradNorm: z.number().min(0),
+    }),
+    DEFAULT_REINFORCE_CONFIG,
+    ReinforceAgent,
+  ),
+  ppo: withParams(
+    z.strictObject({
+      hiddenSizes,
+      learningRate: positive.max(1),
+      numSteps: z.int().min(2).max(100_000),
+      gamma: unit,
+      gaeLambda: unit,
+      numMinibatches: z.int().min(1),
+      updateEpochs: z.int().min(1).max(1000),
+      normAdv: z.boolean(),
+      clipCoef: z.number().gt(0).max(1),
+      clipVloss: z.boolean(),
+      entCoef: z.number().min(0),
+      vfCoef: z.number().min(0),
+      maxGradNorm: z.number().min(0),
+      targetKl: z.number().min(0),
+    }),
+    DEFAULT_PPO_CONFIG,
+    PpoAgent,
+  ),
+  // A replayed schedule has no defaults to fill: the spec carries the whole schedule.
+  schedule: {
+    fields: { schedule: scheduleSchema },
+    resolve: (spec: { schedule: Schedule }) => ({ schedule: spec.schedule }),
+    create: (resolved: { schedule: Schedule }, space: ActionSpace, obsDim: number, rng: Rng) => new ScheduleAgent({ schedule: resolved.schedule }, space, obsDim, rng),
+  } satisfies AgentKind<{ schedule: Schedule }, { schedule: Schedule }>,
+};
+
+// ---------------------------------------------------------------- derived: kinds, schema, types
+
+type Kinds = typeof AGENTS;
+type KindName = keyof Kinds;
+type SpecOf<K extends KindName> = Kinds[K] extends AgentKind<infer S, unknown> ? S : never;
+type ResolvedOf<K extends KindName> = Kinds[K] extends AgentKind<never, infer R> ? R : never;
+
+/** Agent kinds, in the order the docs list them. */
+export const AGENT_KINDS = Object.keys(AGENTS) as readonly KindName[];
+
+/** A spec as written in a policies/*.json file (params optional). */
+export type AgentSpec = { [K in KindName]: { agent: K } & SpecOf<K> }[KindName];
+
+/** A spec with every parameter filled in: what a run records in its config.json. */
+export type ResolvedAgentSpec = { [K in KindName]: { agent: K } & ResolvedOf<K> }[KindName];
+
+const variants = AGENT_KINDS.map((kind) => z.strictObject({ agent: z.literal(kind), ...AGENTS[kind].fields }));
+export const agentSpecSchema = z.discriminatedUnion("agent", variants as [(typeof variants)[number], ...(typeof variants)[number][]]);
 
 // ---------------------------------------------------------------- parse / resolve / create
 
@@ -133,7 +155,7 @@ export const AGENT_KINDS = ["none", "fixed", "random", "trivial", "bandit", "rei
  */
 export function parseAgentSpec(value: unknown, source = "<agent spec>"): AgentSpec {
   const result = agentSpecSchema.safeParse(value);
-  if (result.success) return result.data satisfies AgentSpec;
+  if (result.success) return result.data as AgentSpec;
   // Shared wording for every issue, except an unknown `agent`, where the union's own message
   // would list zod internals instead of the kinds.
   const lines = result.error.issues.map((issue) =>
@@ -149,26 +171,15 @@ export function loadAgentSpec(path: string): AgentSpec {
   return parseAgentSpec(readJsonFile(path, "agent spec", "pass an existing file, e.g. policies/ppo.json"), path);
 }
 
+/** The registry entry of `spec.agent`, typed loosely: the union of kinds has already been checked by the caller's types. */
+function kindOf(agent: string): AgentKind<object, object> {
+  if (!Object.hasOwn(AGENTS, agent)) throw new Error(`\`agent\`: got ${JSON.stringify(agent)}; expected one of ${AGENT_KINDS.join(", ")}`);
+  return AGENTS[agent as KindName] as unknown as AgentKind<object, object>;
+}
+
 /** Fills every default, so the run can record the fully resolved config. Idempotent. */
 export function resolveAgentSpec(spec: AgentSpec): ResolvedAgentSpec {
-  switch (spec.agent) {
-    case "none":
-      return { agent: "none", params: withDefaults(DEFAULT_NONE_CONFIG, spec.params) };
-    case "fixed":
-      return { agent: "fixed", params: withDefaults(DEFAULT_FIXED_CONFIG, spec.params) };
-    case "random":
-      return { agent: "random", params: withDefaults(DEFAULT_RANDOM_CONFIG, spec.params) };
-    case "trivial":
-      return { agent: "trivial", params: withDefaults(DEFAULT_TRIVIAL_CONFIG, spec.params) };
-    case "bandit":
-      return { agent: "bandit", params: withDefaults(DEFAULT_BANDIT_CONFIG, spec.params) };
-    case "reinforce":
-      return { agent: "reinforce", params: withDefaults(DEFAULT_REINFORCE_CONFIG, spec.params) };
-    case "ppo":
-      return { agent: "ppo", params: withDefaults(DEFAULT_PPO_CONFIG, spec.params) };
-    case "schedule":
-      return { agent: "schedule", schedule: spec.schedule };
-  }
+  return { agent: spec.agent, ...kindOf(spec.agent).resolve(spec) } as ResolvedAgentSpec;
 }
 
 /**
@@ -176,25 +187,8 @@ export function resolveAgentSpec(spec: AgentSpec): ResolvedAgentSpec {
  * `rng` becomes the agent's own stream (pass `root.child("agent")`).
  */
 export function createAgent(spec: AgentSpec | ResolvedAgentSpec, space: ActionSpace, obsDim: number, rng: Rng): Agent {
-  const r = resolveAgentSpec(spec as AgentSpec);
-  switch (r.agent) {
-    case "none":
-      return new NoneAgent(r.params, space, obsDim, rng);
-    case "fixed":
-      return new FixedAgent(r.params, space, obsDim, rng);
-    case "random":
-      return new RandomAgent(r.params, space, obsDim, rng);
-    case "trivial":
-      return new TrivialAgent(r.params, space, obsDim, rng);
-    case "bandit":
-      return new BanditAgent(r.params, space, obsDim, rng);
-    case "reinforce":
-      return new ReinforceAgent(r.params, space, obsDim, rng);
-    case "ppo":
-      return new PpoAgent(r.params, space, obsDim, rng);
-    case "schedule":
-      return new ScheduleAgent({ schedule: r.schedule }, space, obsDim, rng);
-  }
+  const resolved = resolveAgentSpec(spec as AgentSpec);
+  return kindOf(resolved.agent).create(resolved, space, obsDim, rng);
 }
 
 /** `{...defaults, ...params}` where an explicitly `undefined` param keeps its default. */
@@ -202,4 +196,3 @@ function withDefaults<C extends object>(defaults: C, params: Partial<C> | undefi
   const set = Object.entries(params ?? {}).filter(([, v]) => v !== undefined);
   return { ...defaults, ...Object.fromEntries(set) } as C;
 }
-

@@ -19,4 +19,3 @@ export {
   type EditContext, type SampleEdit, type ValidateOptions,
 } from "./batch.ts";
 export { changeOf, contextChange, editDistance, labelChange, sequenceChange } from "./measure.ts";
-export { runAugment, sampleBatch, type RunAugmentOptions, type RunAugmentResult, type SampleView } from "./run.ts";

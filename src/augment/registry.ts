@@ -1,9 +1,10 @@
 /**
  * The op registry: one ordered list of every augmentation op.
  *
- * The env's action space is built from this order, so it is part of the contract: new ops are
- * appended to their family's list, never inserted, and the order is sequence → label → context
- * → text → transformer. Unknown names throw and list the known ones.
+ * The order is sequence → label → context → text → transformer; `--list` and the docs show it.
+ * An env's action space is not built from it: `rl.ops` in the env spec names the ops and their
+ * order (identity first), so adding an op here changes no existing spec. Unknown names throw
+ * and list the known ones.
  *
  * Batch ops need dataset context and are built by `createBatchOps(ctx)`; `batchOpInfos` serves
  * `--list` without data. Text ops (src/augment/text) need no context and are listed as they

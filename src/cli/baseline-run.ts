@@ -134,7 +134,7 @@ export async function runBaseline(options: RunBaselineOptions): Promise<RunBasel
   const backend = await selectBackend(options.backend ?? "auto", log);
   const evalThreads = useEvalThreads(options.evalThreads ?? "auto", backend.name, log);
   const trainThreads = shardThreads(spec.model.gradientShards, useTrainThreads(options.trainThreads ?? "auto", backend.name, log));
-  const { split } = loadSpecData(spec);
+  const { split } = loadSpecData(spec, { log });
   const rng = new Rng(seed);
   const model = new SASRec(spec.model, split.dataset.numItems, rng.child("model"));
 

@@ -9,18 +9,18 @@
  * lazy-imports `runBaseline` (src/cli/baseline-run.ts) so `rl-train --help` does not load tfjs.
  */
 import type { CommandModule } from "yargs";
-import { parseThreads, withRunOptions, withThreadsOptions } from "./options.ts";
+import { numberOption, parseThreads, withRunOptions, withThreadsOptions } from "./options.ts";
 
-/** `rl-train baseline`; the lead registers it in src/cli/main.ts with `.command(baselineCommand)`. */
+/** `rl-train baseline`. */
 export const baselineCommand: CommandModule<object, any> = {
   command: "baseline",
   describe: "train SASRec without augmentation; print validation/test metrics (full ranking) and write runs/<run-id>/",
   builder: (y) =>
     withThreadsOptions(withRunOptions(y))
-      .option("epochs", { type: "number", describe: "most training epochs (default: the spec's training.epochs)" })
-      .option("eval-every", { type: "number", describe: "validate every N epochs (default: the spec's training.evalEvery)" })
+      .option("epochs", numberOption("--epochs", "most training epochs (default: the spec's training.epochs)", { integer: true, min: 1, max: 100_000 }))
+      .option("eval-every", numberOption("--eval-every", "validate every N epochs (default: the spec's training.evalEvery)", { integer: true, min: 1, max: 100_000 }))
       .option("save-model", { type: "boolean", default: false, describe: "write the best-validation model to runs/<run-id>/model.json (for an env's rl.warmStart)" })
-      .option("patience", { type: "number", describe: "stop after this many validations without a new best (default: the spec's training.patience)" }),
+      .option("patience", numberOption("--patience", "stop after this many validations without a new best (default: the spec's training.patience)", { integer: true, min: 1, max: 100_000 })),
   handler: async (argv) => {
     const { runBaseline } = await import("./baseline-run.ts");
     await runBaseline({

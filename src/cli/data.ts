@@ -5,6 +5,7 @@
  * the work (`runDataStats` in src/data/stats.ts), which tests call without yargs.
  */
 import type { Argv, CommandModule } from "yargs";
+import { numberOption } from "./options.ts";
 
 /** Options shared by every command that loads a dataset (`--format`, `--titles`, ...). */
 export function withDatasetOptions<T>(y: Argv<T>) {
@@ -14,7 +15,7 @@ export function withDatasetOptions<T>(y: Argv<T>) {
     .option("titles", { type: "string", describe: "item titles TSV (s3rec only; found automatically in a dataset directory)" })
     .option("attributes", { type: "string", describe: "item attributes JSON (s3rec only; found automatically in a dataset directory)" })
     .option("on-bad-row", { choices: ["error", "skip"] as const, default: "error" as const, describe: "stop at the first bad row, or skip and count bad rows" })
-    .option("k-core", { type: "number", default: 0, describe: "interaction logs: drop users and items with fewer interactions, repeatedly (0 = off)" })
+    .option("k-core", numberOption("--k-core", "interaction logs: drop users and items with fewer interactions, repeatedly (0 = off)", { integer: true, min: 0, max: 1_000_000 }, 0))
     .option("user-col", { type: "string", default: "user", describe: "interaction logs: user column" })
     .option("item-col", { type: "string", default: "item", describe: "interaction logs: item column" })
     .option("time-col", { type: "string", default: "timestamp", describe: "interaction logs: timestamp column (seconds or ISO-8601)" })
@@ -45,7 +46,7 @@ const statsCommand: CommandModule<object, any> = {
   },
 };
 
-/** `rl-train data <command>`; the lead registers it in src/cli/main.ts with `.command(dataCommand)`. */
+/** `rl-train data <command>`, registered in src/cli/main.ts. */
 export const dataCommand: CommandModule = {
   command: "data <command>",
   describe: "inspect datasets (stats)",

@@ -1,9 +1,11 @@
-// Worker thread body: play one frozen-policy episode and post it back (see parallel.ts).
+// Worker thread body: play one frozen-policy episode, posting each step as played and the whole episode at the end (see parallel.ts).
 import { parentPort, workerData } from "node:worker_threads";
-import { playFrozenEpisode, type FrozenEpisodeJob } from "./parallel.ts";
+import { playFrozenEpisode, type EpisodeWorkerMessage, type FrozenEpisodeJob } from "./parallel.ts";
 
+const post = (m: EpisodeWorkerMessage) => parentPort!.postMessage(m);
 try {
-  parentPort!.postMessage(await playFrozenEpisode((workerData as { job: FrozenEpisodeJob }).job));
+  const episode = await playFrozenEpisode((workerData as { job: FrozenEpisodeJob }).job, (index, step) => post({ type: "step", index, step }));
+  post({ type: "done", episode });
 } catch (err) {
-  parentPort!.postMessage({ error: (err as Error).stack ?? String(err) });
+  post({ type: "error", error: (err as Error).stack ?? String(err) });
 }

@@ -1,31 +1,37 @@
 /**
  * `rl-train run` and `rl-train resume` as plain async functions (the yargs commands are thin).
  *
- * Loop, top to bottom: seed → env + agent → hooks (recorder first, then the monitor: records are
- * written before they are streamed) → per episode: reset → per step: act → step → observe →
- * update → record → checkpoint → episode row with full validation and test metrics.
+ * Top to bottom: check options → load the env spec and build the env and the agent (every input
+ * error surfaces here, before a run folder exists) → run folder → hooks (recorder first, then
+ * the monitor: records are written before they are streamed) → episodes, one at a time
+ * (`playEpisode`, online learning) or in parallel rounds (`playParallelRound`) → summary.
  *
  * Reproducibility: every random draw comes from the run seed (env streams per episode, the
  * agent's own stream); a checkpoint stores every stream, the model and optimizer, the agent and
  * the recorder positions, so `resume` continues a killed run into the same files.
  */
-import cliProgress from "cli-progress";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { Rng } from "../core/rng.ts";
-import { parseWithArrays, stringifyWithArrays } from "../core/serialize.ts";
-import { createAgent, loadAgentSpec, resolveAgentSpec, type Action, type Agent, type AgentState, type ResolvedAgentSpec } from "../agents/index.ts";
-import { AugmentEnv, loadEnvSpec, loadSpecData, type AugmentEnvState, type ResolvedEnvSpec, type StepInfo } from "../env/index.ts";
+import { createAgent, loadAgentSpec, resolveAgentSpec, type Agent, type ResolvedAgentSpec } from "../agents/index.ts";
+import { createEnv, loadAnyEnvSpec, type AnyEnvSpec, type Env } from "../env/index.ts";
 import { HookList, type RunHook } from "../record/hooks.ts";
-import { RunRecorder } from "../record/run-recorder.ts";
-import { makeEpisodeRow, makeStepRow } from "../record/schema.ts";
+import { RunRecorder, SUMMARY_FILE, CONFIG_FILE, EPISODES_FILE } from "../record/run-recorder.ts";
+import { readArrowStream } from "../record/recorder.ts";
+import { metricCells, type EpisodeRow } from "../record/schema.ts";
 import { selectBackend, type BackendChoice, type BackendInfo } from "../tf/backend.ts";
 import { useEvalThreads } from "../models/eval-pool.ts";
 import { useTrainThreads } from "../models/train-pool.ts";
 import { shardThreads } from "../models/helper-thread.ts";
 import { createRunDir, makeRunId, runMetadata } from "../core/run-id.ts";
-import * as os from "node:os";
-import { episodeAgentState, playRound, type PlayedEpisode } from "./parallel.ts";
+import { readCheckpoint, type Checkpoint } from "./checkpoint.ts";
+import { playEpisode } from "./episode.ts";
+import { checkExperimentOptions } from "./options.ts";
+import { playParallelRound } from "./parallel.ts";
+import { inProcessBranchRunner, playBranchedEpisode, threadBranchRunner, type BranchRunner } from "./branches.ts";
+import { ProgressReporter } from "./progress.ts";
+import { RunSession } from "./session.ts";
 
 export interface RunOptions {
   /** Env spec file. Default envs/beauty-sasrec.json. */
@@ -60,7 +66,7 @@ export interface RunOptions {
    * depend on it). Default auto: CPU cores, or 1 when parallel episodes already use the cores.
    */
   trainThreads?: number | "auto";
-  /** Serve the live monitor on this port. */
+  /** Serve the live monitor on this port (0: a free one). */
   monitor?: number;
   monitorHost?: string;
   token?: string;
@@ -86,7 +92,7 @@ export interface RunConfig {
   run_id: string;
   seed: number;
   episodes: number;
-  env: ResolvedEnvSpec;
+  env: AnyEnvSpec;
   agent: ResolvedAgentSpec;
   checkpointEvery: number;
   parallelEpisodes: number;
@@ -103,235 +109,204 @@ export interface RunResult {
   stopped: boolean;
 }
 
-interface Checkpoint {
-  version: 1;
-  episode: number;
-  episodeReturn: number;
-  episodeStartedMs: number;
-  /** Null at an episode boundary (the next episode starts from reset). */
-  env: AugmentEnvState | null;
-  agent: AgentState;
-  recorder: { steps: number; episodes: number };
-  wallOffsetMs: number;
-}
-
-const CHECKPOINT = "checkpoints/latest.json";
-
-function writeCheckpoint(runDir: string, cp: Checkpoint): void {
-  const file = path.join(runDir, CHECKPOINT);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  // Write then rename: a kill during the write leaves the previous checkpoint intact.
-  fs.writeFileSync(file + ".tmp", stringifyWithArrays(cp));
-  fs.renameSync(file + ".tmp", file);
-}
-
-function episodeSeed(seed: number, episode: number): string {
-  return `${seed}/episode-${episode}`;
-}
+const stderrLog = (l: string) => console.error(l);
 
 /** Start a new run. */
 export async function runExperiment(options: Partial<RunOptions>): Promise<RunResult> {
   const o = { ...RUN_DEFAULTS, ...options } as RunOptions;
-  const log = o.log === undefined ? (l: string) => console.error(l) : o.log;
-  const backend = await selectBackend(o.backend, log);
-  const env = loadEnvSpec(o.env);
-  if (o.budgetEpochs !== undefined) env.rl.budget = { epochs: o.budgetEpochs };
+  checkExperimentOptions(o);
+  const log = o.log === undefined ? stderrLog : o.log;
+  const envSpec = loadAnyEnvSpec(o.env);
+  if (o.budgetEpochs !== undefined) envSpec.rl.budget = { epochs: o.budgetEpochs };
   const agentSpec = resolveAgentSpec(loadAgentSpec(o.agent));
-  const { runId, dir: runDir } = createRunDir(o.out, o.runId ?? makeRunId(agentSpec.agent, o.seed));
-  const config: RunConfig = {
-    run_id: runId, seed: o.seed, episodes: o.episodes, env, agent: agentSpec,
-    checkpointEvery: o.checkpointEvery ?? env.rl.checkpointEvery, parallelEpisodes: Math.max(1, o.parallelEpisodes ?? 1),
+  const backend = await selectBackend(o.backend, log);
+  const config: Omit<RunConfig, "run_id"> = {
+    seed: o.seed, episodes: o.episodes, env: envSpec, agent: agentSpec,
+    checkpointEvery: o.checkpointEvery ?? envSpec.rl.checkpointEvery, parallelEpisodes: o.parallelEpisodes ?? 1,
     backend, metadata: runMetadata(),
   };
-  return loop(config, runDir, o, log, undefined);
+  // Build everything that can fail on bad input before the run folder exists.
+  const built = build(config as RunConfig, o, log);
+  try {
+    const { runId, dir } = createRunDir(o.out, o.runId ?? makeRunId(agentSpec.agent, o.seed));
+    return await loop({ ...config, run_id: runId }, dir, o, log, null, built, false);
+  } catch (err) {
+    built.env.dispose();
+    throw err;
+  }
+}
+
+/** Read a run's config.json, with a message naming the file when it is missing or damaged. */
+function readRunConfig(runDir: string): RunConfig {
+  const file = path.join(runDir, CONFIG_FILE);
+  if (!fs.existsSync(file)) throw new Error(`\`${runDir}\` has no ${CONFIG_FILE}; pass a run folder written by \`rl-train run\`, such as runs/<run-id>`);
+  let info: { config?: RunConfig };
+  try {
+    info = JSON.parse(fs.readFileSync(file, "utf8")) as { config?: RunConfig };
+  } catch (err) {
+    throw new Error(`\`${file}\` is not readable JSON (${(err as Error).message}); the run cannot be resumed without it`);
+  }
+  const c = info?.config;
+  const ok = c && typeof c === "object" && typeof c.run_id === "string" && Number.isSafeInteger(c.seed) && Number.isSafeInteger(c.episodes) &&
+    c.env && typeof c.env === "object" && c.agent && typeof c.agent === "object" && typeof c.agent.agent === "string" && c.backend && typeof c.backend.name === "string";
+  if (!ok) throw new Error(`\`${file}\` is not the config of an \`rl-train run\` (run_id, seed, episodes, env, agent and backend are needed); the run cannot be resumed`);
+  return c;
+}
+
+/** Status of summary.json, or null when there is none or it is unreadable (e.g. cut by a full disk). */
+function summaryStatus(runDir: string, log: ((l: string) => void) | null): string | null {
+  const file = path.join(runDir, SUMMARY_FILE);
+  if (!fs.existsSync(file)) return null;
+  try {
+    return (JSON.parse(fs.readFileSync(file, "utf8")) as { status?: string }).status ?? null;
+  } catch {
+    log?.(`[augrl] warning: \`${file}\` is unreadable (a write cut short); resuming from the last checkpoint`);
+    return null;
+  }
 }
 
 /** Continue a run from its last checkpoint (or from the start when none was written). */
 export async function resumeExperiment(runDir: string, options: Partial<RunOptions> = {}): Promise<RunResult> {
-  const log = options.log === undefined ? (l: string) => console.error(l) : options.log;
-  const cfgFile = path.join(runDir, "config.json");
-  if (!fs.existsSync(cfgFile)) throw new Error(`\`${runDir}\` has no config.json; pass a run folder such as runs/<run-id>`);
-  const info = JSON.parse(fs.readFileSync(cfgFile, "utf8")) as { config: RunConfig };
-  const config = info.config;
-  const summary = path.join(runDir, "summary.json");
-  if (fs.existsSync(summary) && (JSON.parse(fs.readFileSync(summary, "utf8")) as { status: string }).status === "completed") {
-    throw new Error(`run \`${runDir}\` already completed; nothing to resume`);
-  }
+  const log = options.log === undefined ? stderrLog : options.log;
+  const config = readRunConfig(runDir);
+  if (summaryStatus(runDir, log) === "completed") throw new Error(`run \`${runDir}\` already completed; nothing to resume`);
+  const o = { ...RUN_DEFAULTS, ...options, env: config.env.source, agent: "", seed: config.seed } as RunOptions;
+  checkExperimentOptions(o);
   const backend = await selectBackend(config.backend.name, log);
   if (backend.name !== config.backend.name) log?.(`[augrl] warning: run started on ${config.backend.name}, resuming on ${backend.name}`);
-  const cpFile = path.join(runDir, CHECKPOINT);
-  const cp = fs.existsSync(cpFile) ? parseWithArrays<Checkpoint>(fs.readFileSync(cpFile, "utf8")) : undefined;
-  log?.(`[augrl] resuming ${config.run_id} ${cp ? `at episode ${cp.episode} step ${cp.env?.stepCount ?? 0}` : "from the start (no checkpoint)"}`);
-  return loop(config, runDir, { ...RUN_DEFAULTS, ...options, env: config.env.source, agent: "", seed: config.seed } as RunOptions, log, cp ?? null);
+  const built = build(config, o, log);
+  try {
+    // The whole checkpoint is checked before any log file is opened for writing.
+    const cp = readCheckpoint(runDir, { envKind: built.env.kind, envVersion: built.env.version, agent: config.agent.agent, episodes: config.episodes });
+    log?.(`[augrl] resuming ${config.run_id} ${cp ? `at episode ${cp.episode} step ${(cp.env as { stepCount?: number } | null)?.stepCount ?? 0}` : "from the start (no checkpoint)"}`);
+    return await loop(config, runDir, o, log, cp, built, true);
+  } catch (err) {
+    built.env.dispose();
+    throw err;
+  }
 }
 
-async function loop(config: RunConfig, runDir: string, o: RunOptions, log: ((l: string) => void) | null, cp: Checkpoint | null | undefined): Promise<RunResult> {
-  const parallelBusy = config.parallelEpisodes > 1 && (o.workers ?? os.availableParallelism()) > 1;
+interface Built {
+  env: Env;
+  agent: Agent;
+  threads: { eval: number; train: number };
+}
+
+/** Branches per stage of the run's env (1: no branching). */
+const branchCount = (config: RunConfig) => config.env.rl.branches?.count ?? 1;
+
+function build(config: RunConfig, o: RunOptions, log: ((l: string) => void) | null): Built {
+  if (branchCount(config) > 1 && config.parallelEpisodes > 1) {
+    throw new Error(`\`--parallel-episodes\` (${config.parallelEpisodes}) cannot be combined with \`rl.branches.count\` (${branchCount(config)}) in ${config.env.source}: the branches already use the cores; pass one of them`);
+  }
+  const parallelBusy = (config.parallelEpisodes > 1 || branchCount(config) > 1) && (o.workers ?? os.availableParallelism()) > 1;
   const evalThreads = useEvalThreads(parallelBusy ? 1 : (o.evalThreads ?? "auto"), config.backend.name, log ?? undefined);
   const trainThreads = useTrainThreads(parallelBusy ? 1 : (o.trainThreads ?? "auto"), config.backend.name, log ?? undefined);
-  config.threads = { eval: evalThreads, train: shardThreads(config.env.model.gradientShards, trainThreads) };
-  const { split } = loadSpecData(config.env);
-  const env = new AugmentEnv(config.env, split);
-  const root = new Rng(config.seed);
-  const agent: Agent = createAgent(config.agent, env.actionSpace, env.observationDim, root.child("agent"));
-  const recorder = new RunRecorder(runDir, cp !== undefined ? { resume: cp ? cp.recorder : { steps: 0, episodes: 0 } } : {});
+  const env = createEnv(config.env, { log: log ?? undefined });
+  try {
+    const agent = createAgent(config.agent, env.actionSpace, env.observationDim, new Rng(config.seed).child("agent"));
+    return { env, agent, threads: { eval: evalThreads, train: shardThreads((config.env as { model?: { gradientShards?: number } }).model?.gradientShards ?? 1, trainThreads) } };
+  } catch (err) {
+    env.dispose();
+    throw err;
+  }
+}
+
+/** The last episode row already in the run's file (a resumed run's summary names it). */
+function lastRecordedEpisode(runDir: string, rows: number): EpisodeRow | undefined {
+  if (rows === 0) return undefined;
+  return readArrowStream<EpisodeRow>(path.join(runDir, EPISODES_FILE)).rows[rows - 1];
+}
+
+async function loop(config: RunConfig, runDir: string, o: RunOptions, log: ((l: string) => void) | null, cp: Checkpoint | null, built: Built, resuming: boolean): Promise<RunResult> {
+  const { env, agent } = built;
+  config.threads = built.threads;
+  const recorder = new RunRecorder(runDir, resuming ? { resume: cp ? cp.recorder : { steps: 0, episodes: 0, updates: 0 } } : {});
   let monitor: (RunHook & { close(): Promise<void>; url: string }) | undefined;
   if (o.monitor !== undefined) {
-    const { MonitorServer } = await import("../monitor/server.ts");
-    const m = await MonitorServer.start({ port: o.monitor, host: o.monitorHost ?? "127.0.0.1", ...(o.token ? { token: o.token } : {}) });
-    monitor = m;
-    log?.(`[augrl] monitor: ${m.url}`);
+    // On its own thread: training blocks this one for seconds at a time.
+    const { MonitorThread } = await import("../monitor/thread.ts");
+    monitor = await MonitorThread.start({ port: o.monitor, host: o.monitorHost ?? "127.0.0.1", ...(o.token ? { token: o.token } : {}) }, log ?? undefined);
+    log?.(`[augrl] monitor: ${monitor.url}`);
   }
-  const hooks = new HookList([recorder, monitor, ...(o.hooks ?? [])]);
-  const t0 = performance.now() - (cp?.wallOffsetMs ?? 0);
-  hooks.onRunStart({
+  const metric = env.stepMetrics[0]!;
+  const session = new RunSession(
+    config, runDir, env, agent,
+    new HookList([recorder, monitor, ...(o.hooks ?? [])]),
+    new HookList([recorder, ...(o.hooks ?? [])]),
+    recorder,
+    new ProgressReporter(log, o.log === undefined && process.stderr.isTTY, metric),
+    log, monitor, cp?.wallOffsetMs ?? 0,
+  );
+  session.hooks.onRunStart({
     run_id: config.run_id, observation_dim: env.observationDim, op_names: env.actionSpace.ops,
     config: config as unknown as Record<string, unknown>, started_at: new Date().toISOString(),
+    env_kind: env.kind, step_metrics: [...env.stepMetrics], episode_metrics: [...env.episodeMetrics],
   });
-  log?.(`[augrl] run ${config.run_id}: agent ${config.agent.agent}, ${config.episodes} episode(s) × ${env.maxSteps} steps ` +
-    `(${config.env.rl.budget.epochs} epoch(s) of ${env.batchesPerEpoch} batches, ${config.env.rl.batchesPerStep} per step) → ${runDir}`);
+  log?.(`[augrl] run ${config.run_id}: agent ${config.agent.agent}, ${config.episodes} episode(s) of ${env.kind} env: ${env.describe()} → ${runDir}`);
 
-  const result: RunResult = { runDir, runId: config.run_id, episodes: [], stopped: false };
-  let totalSteps = 0;
   let firstEpisode = 0;
-  let resumeEnv: AugmentEnvState | undefined;
+  let resumeEnv: Checkpoint | null = null;
   if (cp) {
     agent.load(cp.agent);
+    session.updates = cp.updates;
     firstEpisode = cp.episode;
-    resumeEnv = cp.env ?? undefined;
+    if (cp.env) resumeEnv = cp;
   }
-  const metric = config.env.rl.reward.metric;
-  /** Record one step (both paths); returns false when a hook asked to stop. */
-  const recordStep = (ep: number, step: number, obs: Float32Array, action: Action, reward: number, info: StepInfo): boolean =>
-    hooks.onStep(makeStepRow({
-      run_id: config.run_id, episode: ep, step, ops: info.ops, magnitudes: info.magnitudes,
-      // A plain array: the monitor sends rows as JSON, where a Float32Array would become an object.
-      reward, train_loss: info.trainLoss, observation: Array.from(obs),
-      valid_ndcg10: info.valid?.["NDCG@10"] ?? null, valid_hr10: info.valid?.["HR@10"] ?? null,
-      log_prob: action.logProb ?? null, value: action.value ?? null, event: info.event ?? null,
-      wall_ms: performance.now() - t0,
-    })) !== false;
-  const recordEpisode = (ep: number, steps: number, ret: number, final: { valid: Record<string, number>; test: Record<string, number> }, duration: number): boolean => {
-    result.episodes.push({ episode: ep, return: ret, valid: final.valid, test: final.test, steps });
-    log?.(`[augrl] episode ${ep} done in ${duration.toFixed(0)}s: return ${ret.toFixed(3)}, valid NDCG@10 ${final.valid["NDCG@10"]!.toFixed(4)}, ` +
-      `test NDCG@10 ${final.test["NDCG@10"]!.toFixed(4)} HR@10 ${final.test["HR@10"]!.toFixed(4)} (full ranking, ${split.train.length} users)`);
-    return hooks.onEpisode(makeEpisodeRow({
-      run_id: config.run_id, episode: ep, agent: config.agent.agent, seed: episodeSeed(config.seed, ep), steps,
-      return: ret, valid_ndcg10: final.valid["NDCG@10"]!, valid_hr10: final.valid["HR@10"]!,
-      test_ndcg10: final.test["NDCG@10"]!, test_hr10: final.test["HR@10"]!, test_ndcg20: final.test["NDCG@20"]!, test_hr20: final.test["HR@20"]!,
-      duration_s: duration, extra: JSON.stringify({ valid: final.valid, test: final.test }),
-    })) !== false;
-  };
-  // A bar on an interactive terminal (default logging only); otherwise a line every 10% of an episode.
-  const useBar = o.log === undefined && process.stderr.isTTY;
-  let bar: cliProgress.SingleBar | undefined;
-  const progress = (ep: number, step: number, maxSteps: number, info: StepInfo, ret: number, mix: Map<string, number>, losses: Record<string, number>) => {
-    const ops = [...mix].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${Math.round((100 * v) / step)}%`).join(", ");
-    if (useBar) {
-      if (step === 1) {
-        bar = new cliProgress.SingleBar({ stream: process.stderr, format: "ep {ep} [{bar}] {value}/{total} steps | reward {ret} | {metric} | ops: {ops}", hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
-        bar.start(maxSteps, 0, { ep, ret: "0", metric: "", ops: "" });
-      }
-      bar?.update(step, { ret: ret.toFixed(3), metric: info.valid ? `valid ${metric} ${info.valid[metric]!.toFixed(4)}` : "", ops });
-      if (step === maxSteps) bar?.stop();
-      return;
-    }
-    if (step % Math.max(1, Math.floor(maxSteps / 10)) !== 0 && step !== maxSteps) return;
-    log?.(`[augrl] ep ${ep} step ${step}/${maxSteps} loss ${info.trainLoss.toFixed(4)} return ${ret.toFixed(3)}` +
-      (info.valid ? ` valid ${metric} ${info.valid[metric]!.toFixed(4)}` : "") + ` | ops: ${ops}` +
-      (Object.keys(losses).length ? ` | ${Object.entries(losses).slice(0, 2).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(" ")}` : ""));
-  };
-  const boundaryCheckpoint = (nextEpisode: number) => {
-    recorder.flush();
-    // At an episode boundary the next episode starts from reset: no env state is needed.
-    writeCheckpoint(runDir, {
-      version: 1, episode: nextEpisode, episodeReturn: 0, episodeStartedMs: 0, env: null,
-      agent: agent.save(), recorder: recorder.counts(), wallOffsetMs: performance.now() - t0,
-    });
-  };
-
+  const before = recorder.counts();
+  const earlierEpisode = lastRecordedEpisode(runDir, before.episodes);
+  let branchRunner: BranchRunner | undefined;
   try {
     const P = config.parallelEpisodes;
-    for (let start = firstEpisode; start < config.episodes && !result.stopped; start += P) {
-      if (P > 1) {
-        // A round of P episodes from one frozen policy, played on worker threads.
-        const eps = Array.from({ length: Math.min(P, config.episodes - start) }, (_, k) => start + k);
-        const shared = agent.save();
-        const played: PlayedEpisode[] = await playRound(
-          eps.map((ep) => ({ env: config.env, agent: config.agent, agentState: episodeAgentState(shared, config.seed, ep), backend: config.backend.name, episode: ep, seed: episodeSeed(config.seed, ep) })),
-          o.workers ?? os.availableParallelism(),
-        );
-        for (const pe of played) {
-          let ret = 0;
-          const mix = new Map<string, number>();
-          for (const [k, st] of pe.steps.entries()) {
-            agent.observe(st);
-            const losses = await agent.update();
-            ret += st.reward;
-            totalSteps++;
-            const label = st.info.ops.join("+") || "none";
-            mix.set(label, (mix.get(label) ?? 0) + 1);
-            if (!recordStep(pe.episode, k, st.observation, st.action, st.reward, st.info)) result.stopped = true;
-            progress(pe.episode, k + 1, pe.steps.length, st.info, ret, mix, losses);
-          }
-          if (!recordEpisode(pe.episode, pe.steps.length, ret, pe.final, pe.duration_s)) result.stopped = true;
-        }
-        if (start + P < config.episodes) boundaryCheckpoint(start + P);
-        continue;
-      }
-      const ep = start;
-      let obs: Float32Array;
-      let episodeReturn = 0;
-      let episodeStart = performance.now();
-      if (resumeEnv) {
-        env.setState(resumeEnv);
-        obs = env.getObservation();
-        episodeReturn = cp!.episodeReturn;
-        episodeStart -= cp!.episodeStartedMs;
-        resumeEnv = undefined;
-      } else {
-        obs = env.reset(episodeSeed(config.seed, ep));
-      }
-      const mix = new Map<string, number>();
-      for (;;) {
-        const action = agent.act(obs);
-        const res = await env.step(action);
-        agent.observe({ observation: obs, action, reward: res.reward, nextObservation: res.observation, terminated: res.terminated, truncated: res.truncated });
-        const losses = await agent.update();
-        episodeReturn += res.reward;
-        totalSteps++;
-        const label = res.info.ops.join("+") || "none";
-        mix.set(label, (mix.get(label) ?? 0) + 1);
-        if (!recordStep(ep, env.steps - 1, obs, action, res.reward, res.info)) result.stopped = true;
-        progress(ep, env.steps, env.maxSteps, res.info, episodeReturn, mix, losses);
-        obs = res.observation;
-        if (res.terminated || res.truncated || result.stopped) break;
-        if (config.checkpointEvery > 0 && env.steps % config.checkpointEvery === 0) {
-          recorder.flush();
-          writeCheckpoint(runDir, {
-            version: 1, episode: ep, episodeReturn, episodeStartedMs: performance.now() - episodeStart,
-            env: env.getState(), agent: agent.save(), recorder: recorder.counts(), wallOffsetMs: performance.now() - t0,
-          });
-        }
-      }
-      const final = env.finalMetrics();
-      if (!recordEpisode(ep, env.steps, episodeReturn, final, (performance.now() - episodeStart) / 1000)) result.stopped = true;
-      if (ep + 1 < config.episodes) boundaryCheckpoint(ep + 1);
+    const branches = config.env.rl.branches ?? { count: 1, stageSteps: 1 };
+    if (branches.count > 1) {
+      const workers = Math.min(branches.count, o.workers ?? os.availableParallelism());
+      branchRunner = workers > 1 ? await threadBranchRunner({ env: config.env, agent: config.agent, backend: config.backend.name }, workers) : inProcessBranchRunner(env, config.agent);
+      log?.(`[augrl] ${branches.count} paired branches per stage of ${branches.stageSteps} step(s), on ${workers > 1 ? `${workers} worker threads` : "this thread"}`);
     }
-    const last = result.episodes.at(-1);
-    hooks.onRunEnd({
-      run_id: config.run_id, status: result.stopped ? "stopped" : "completed", episodes: result.episodes.length, steps: totalSteps,
-      duration_s: (performance.now() - t0) / 1000,
-      metrics: last ? { test_ndcg10: last.test["NDCG@10"]!, test_hr10: last.test["HR@10"]!, valid_ndcg10: last.valid["NDCG@10"]! } : {},
-    });
+    for (let start = firstEpisode; start < config.episodes && !session.result.stopped; start += P) {
+      if (branchRunner) {
+        await playBranchedEpisode(session, start, branches, branchRunner, resumeEnv ? { env: resumeEnv.env, episodeReturn: resumeEnv.episodeReturn, episodeStartedMs: resumeEnv.episodeStartedMs } : undefined);
+        resumeEnv = null;
+      } else if (P > 1) {
+        const eps = Array.from({ length: Math.min(P, config.episodes - start) }, (_, k) => start + k);
+        await playParallelRound(session, eps, o.workers ?? os.availableParallelism());
+      } else {
+        await playEpisode(session, start, resumeEnv ? { env: resumeEnv.env, episodeReturn: resumeEnv.episodeReturn, episodeStartedMs: resumeEnv.episodeStartedMs } : undefined);
+        resumeEnv = null;
+      }
+      const next = start + P;
+      if (next < config.episodes && !session.result.stopped) session.checkpoint(next, null);
+    }
+    finish(session, earlierEpisode, session.result.stopped ? "stopped" : "completed");
   } catch (err) {
-    hooks.onRunEnd({ run_id: config.run_id, status: "failed", episodes: result.episodes.length, steps: totalSteps, duration_s: (performance.now() - t0) / 1000, error: (err as Error).message });
+    try {
+      finish(session, earlierEpisode, "failed", (err as Error).message);
+    } catch {
+      // The original error says more than a failure to write the summary after it.
+    }
     throw err;
   } finally {
-    bar?.stop();
+    session.progress.stop();
+    await branchRunner?.close();
     env.dispose();
     (agent as Agent & { dispose?(): void }).dispose?.();
     await monitor?.close();
   }
-  return result;
+  return session.result;
+}
+
+/** The run's end: totals over the whole run (a resumed run included), last episode's metrics. */
+function finish(session: RunSession, earlier: EpisodeRow | undefined, status: "completed" | "stopped" | "failed", error?: string): void {
+  const counts = session.recorder.counts();
+  const names = session.env.episodeMetrics;
+  const last = session.result.episodes.at(-1) ?? (earlier?.extra ? (JSON.parse(earlier.extra) as { valid: Record<string, number>; test: Record<string, number> }) : undefined);
+  // Summary keys as the episode columns name them (test_ndcg10, valid_accuracy, ...).
+  const metrics: Record<string, number | null> = last
+    ? { ...metricCells("test", names.slice(0, 2), last.test), ...metricCells("valid", names.slice(0, 1), last.valid) }
+    : {};
+  session.hooks.onRunEnd({
+    run_id: session.config.run_id, status, episodes: counts.episodes, steps: counts.steps,
+    duration_s: session.wallMs() / 1000, ...(error ? { error } : {}), metrics,
+  });
 }

@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Argv, CommandModule } from "yargs";
+import { numberOption, PORT_RULE } from "./options.ts";
 
 interface MonitorArgs {
   run: string;
@@ -38,11 +39,11 @@ export const monitorCommand: CommandModule<object, MonitorArgs> = {
   builder: (y: Argv) =>
     y
       .positional("run", { type: "string", demandOption: true, describe: "run directory (runs/<id>) or run id" })
-      .option("port", { type: "number", default: 8765, describe: "port for the page and the websocket (0 = any free port)" })
+      .option("port", numberOption("--port", "port for the page and the websocket (0 = any free port)", PORT_RULE, 8765))
       .option("host", { type: "string", default: "127.0.0.1", describe: "bind address; anything but loopback requires a token" })
       .option("token", { type: "string", describe: "access token (generated and printed when binding off loopback)" })
       .option("speed", { type: "string", default: "10", describe: 'replay speed × recorded time, or "max"' })
-      .option("poll-ms", { type: "number", default: 500, describe: "poll period when following a run in progress" }) as unknown as Argv<MonitorArgs>,
+      .option("poll-ms", numberOption("--poll-ms", "poll period when following a run in progress", { integer: true, min: 10, max: 3_600_000 }, 500)) as unknown as Argv<MonitorArgs>,
   handler: async (args) => {
     const { runMonitor } = await import("../monitor/run-monitor.ts");
     const monitor = await runMonitor({

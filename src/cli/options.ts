@@ -21,9 +21,27 @@ export function withEnvOption<T>(y: Argv<T>) {
   });
 }
 
+/**
+ * A numeric option: yargs keeps the text as typed and `parseNumberOption` checks it, so
+ * `--budget-epochs abc`, `-1` or `1e999` fail with a message naming the option and the value
+ * (a plain `type: "number"` would turn them into NaN or Infinity and let them through).
+ */
+export function numberOption(flag: string, describe: string, rule: NumberRule, defaultValue?: number) {
+  return {
+    type: "string" as const,
+    describe,
+    ...(defaultValue === undefined ? {} : { default: String(defaultValue) }),
+    coerce: (raw: unknown): number => parseNumberOption(flag, raw, rule),
+  };
+}
+
+/** Rules shared by every command that takes these options. */
+export const SEED_RULE: NumberRule = { integer: true, min: 0, max: Number.MAX_SAFE_INTEGER };
+export const PORT_RULE: NumberRule = { integer: true, min: 0, max: 65535 };
+
 /** `--seed <n>`: the run's one root seed; every random stream is a named child of it. */
 export function withSeedOption<T>(y: Argv<T>, defaultSeed = 42) {
-  return y.option("seed", { type: "number", default: defaultSeed, describe: "root seed of every random stream in the run" });
+  return y.option("seed", numberOption("--seed", "root seed of every random stream in the run", SEED_RULE, defaultSeed));
 }
 
 /** `--backend auto|gpu|node|wasm|cpu`. */
@@ -100,6 +118,69 @@ export function checkRunOptions(o: RunOptions): void {
 export function checkInteger(option: string, value: unknown, min: number): asserts value is number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
     throw new Error(`\`${option}\` must be an integer >= ${min}; got ${show(value)}`);
+  }
+}
+
+/** What a numeric option accepts. */
+export interface NumberRule {
+  /** Whole numbers only. */
+  integer?: boolean;
+  /** Smallest accepted value (inclusive unless `exclusiveMin`). */
+  min: number;
+  exclusiveMin?: boolean;
+  /** Largest accepted value (inclusive). */
+  max: number;
+}
+
+/**
+ * A numeric option as typed (`"12"`) or passed by a plain function (`12`), checked against
+ * `rule`. The message names the option, shows the value as received and the accepted range;
+ * a value past `max` is called too large rather than "not a number".
+ */
+export function parseNumberOption(option: string, value: unknown, rule: NumberRule): number {
+  const n = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
+  const kind = rule.integer ? "an integer" : "a number";
+  const range = `${rule.exclusiveMin ? ">" : ">="} ${rule.min} and <= ${rule.max}`;
+  if (!Number.isFinite(n) && !(n === Infinity && typeof value === "string")) {
+    throw new Error(`\`${option}\` must be ${kind} ${range}; got ${show(value)}`);
+  }
+  if (n > rule.max) throw new Error(`\`${option}\` is too large: ${show(value)}; the largest accepted value is ${rule.max}`);
+  if (rule.integer && !Number.isInteger(n)) throw new Error(`\`${option}\` must be ${kind} ${range}; got ${show(value)}`);
+  if (rule.exclusiveMin ? n <= rule.min : n < rule.min) throw new Error(`\`${option}\` must be ${kind} ${range}; got ${show(value)}`);
+  return n;
+}
+
+/** The options of `rl-train run` that take numbers, as the plain function receives them. */
+export interface ExperimentNumbers {
+  episodes?: unknown;
+  seed?: unknown;
+  budgetEpochs?: unknown;
+  checkpointEvery?: unknown;
+  parallelEpisodes?: unknown;
+  workers?: unknown;
+  monitor?: unknown;
+  evalThreads?: unknown;
+  trainThreads?: unknown;
+  backend?: unknown;
+  out?: unknown;
+}
+
+/** Check every option of `rl-train run` / `resume` with the spec's rules, naming the option. Throws on the first bad one. */
+export function checkExperimentOptions(o: ExperimentNumbers): void {
+  if (o.episodes !== undefined) parseNumberOption("--episodes", o.episodes, { integer: true, min: 1, max: 1_000_000 });
+  if (o.seed !== undefined) parseNumberOption("--seed", o.seed, SEED_RULE);
+  if (o.budgetEpochs !== undefined) parseNumberOption("--budget-epochs", o.budgetEpochs, { min: 0, exclusiveMin: true, max: 100_000 });
+  if (o.checkpointEvery !== undefined) parseNumberOption("--checkpoint-every", o.checkpointEvery, { integer: true, min: 0, max: 1_000_000_000 });
+  if (o.parallelEpisodes !== undefined) parseNumberOption("--parallel-episodes", o.parallelEpisodes, { integer: true, min: 1, max: 1024 });
+  if (o.workers !== undefined) parseNumberOption("--workers", o.workers, { integer: true, min: 1, max: 256 });
+  if (o.monitor !== undefined) parseNumberOption("--monitor", o.monitor, PORT_RULE);
+  if (o.evalThreads !== undefined) parseThreads("--eval-threads", o.evalThreads);
+  if (o.trainThreads !== undefined) parseThreads("--train-threads", o.trainThreads);
+  if (o.backend !== undefined && !(BACKEND_CHOICES as readonly string[]).includes(o.backend as string)) {
+    throw new Error(`\`--backend\` must be one of ${BACKEND_CHOICES.join(", ")}; got ${show(o.backend)}`);
+  }
+  if (o.out !== undefined && (typeof o.out !== "string" || o.out === "")) {
+    throw new Error(`\`--out\` must be a folder path; got ${show(o.out)}. Leave it out to use ${DEFAULT_OUT_DIR}/`);
   }
 }
 

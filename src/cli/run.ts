@@ -3,7 +3,7 @@
  * Each handler lazy-imports the plain function that does the work (tests call those directly).
  */
 import type { CommandModule } from "yargs";
-import { parseThreads, withBackendOption, withOutOption, withSeedOption, withThreadsOptions } from "./options.ts";
+import { numberOption, parseThreads, PORT_RULE, withBackendOption, withOutOption, withSeedOption, withThreadsOptions } from "./options.ts";
 
 export const runCommand: CommandModule<object, any> = {
   command: "run",
@@ -12,19 +12,20 @@ export const runCommand: CommandModule<object, any> = {
     withThreadsOptions(withOutOption(withBackendOption(withSeedOption(y, 1))))
       .option("env", { type: "string", default: "envs/beauty-sasrec.json", describe: "env spec JSON (data, model, ops, reward, budget)" })
       .option("agent", { type: "string", default: "policies/reinforce.json", describe: "agent spec (policies/*.json) or an exported schedule" })
-      .option("episodes", { type: "number", default: 1, describe: "episodes (training runs) to play" })
-      .option("budget-epochs", { type: "number", describe: "training epochs per episode (default: the spec's rl.budget.epochs)" })
-      .option("checkpoint-every", { type: "number", describe: "checkpoint every N steps (default: the spec's rl.checkpointEvery)" })
-      .option("parallel-episodes", { type: "number", default: 1, describe: "episodes played at once from one frozen policy; the agent learns between rounds (results depend on this)" })
-      .option("workers", { type: "number", describe: "worker threads for parallel episodes, one wasm backend each (default: CPU cores; results never depend on it)" })
-      .option("monitor", { type: "number", describe: "serve the live monitor on this port (e.g. 8765)" })
+      .option("episodes", numberOption("--episodes", "episodes (training runs) to play", { integer: true, min: 1, max: 1_000_000 }, 1))
+      .option("budget-epochs", numberOption("--budget-epochs", "training epochs per episode (default: the spec's rl.budget.epochs)", { min: 0, exclusiveMin: true, max: 100_000 }))
+      .option("checkpoint-every", numberOption("--checkpoint-every", "checkpoint every N steps, 0 = at episode ends only (default: the spec's rl.checkpointEvery)", { integer: true, min: 0, max: 1_000_000_000 }))
+      .option("parallel-episodes", numberOption("--parallel-episodes", "episodes played at once from one frozen policy; the agent learns between rounds (results depend on this)", { integer: true, min: 1, max: 1024 }, 1))
+      .option("workers", numberOption("--workers", "worker threads for parallel episodes, one wasm backend each (default: CPU cores; results never depend on it)", { integer: true, min: 1, max: 256 }))
+      .option("monitor", numberOption("--monitor", "serve the live monitor on this port (e.g. 8765; 0 picks a free one)", PORT_RULE))
       .option("host", { type: "string", default: "127.0.0.1", describe: "monitor bind address; off loopback a token is required" })
       .option("token", { type: "string", describe: "monitor access token (generated and printed when binding off loopback)" }),
   handler: async (a) => {
     const { runExperiment } = await import("./experiment.ts");
     const r = await runExperiment({
-      env: a.env, agent: a.agent, episodes: a.episodes, seed: a.seed, out: a.out, backend: a.backend,
-      budgetEpochs: a["budget-epochs"], checkpointEvery: a["checkpoint-every"], parallelEpisodes: a["parallel-episodes"], workers: a.workers, monitor: a.monitor, monitorHost: a.host, token: a.token,
+      env: a.env, agent: a.agent, out: a.out, backend: a.backend, monitorHost: a.host, token: a.token,
+      episodes: a.episodes, seed: a.seed, budgetEpochs: a["budget-epochs"], checkpointEvery: a["checkpoint-every"],
+      parallelEpisodes: a["parallel-episodes"], workers: a.workers, monitor: a.monitor,
       evalThreads: parseThreads("--eval-threads", a["eval-threads"]),
       trainThreads: parseThreads("--train-threads", a["train-threads"]),
     });
@@ -51,7 +52,7 @@ export const exportPolicyCommand: CommandModule<object, any> = {
   builder: (y) =>
     y.positional("run", { type: "string", describe: "run folder" })
       .option("out", { type: "string", demandOption: "pass --out policies/learned-<name>.json", describe: "output agent spec" })
-      .option("phases", { type: "number", default: 4, describe: "training phases" })
+      .option("phases", numberOption("--phases", "training phases", { integer: true, min: 1, max: 1000 }, 4))
       .option("episodes", { choices: ["last", "all"], default: "last", describe: "episodes to learn the schedule from" }),
   handler: async (a) => {
     const { exportPolicy } = await import("./analysis.ts");

@@ -38,6 +38,8 @@ export function readJsonFile(path: string, what: string, hint = ""): unknown {
   } catch (e) {
     throw new Error(`${path}: cannot read ${what} (${(e as Error).message})${hint ? `; ${hint}` : ""}`);
   }
+  // Editors on Windows may save a UTF-8 byte-order mark, which JSON.parse rejects.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
     return JSON.parse(text);
   } catch (e) {

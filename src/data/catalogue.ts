@@ -6,8 +6,7 @@
  * Attributes JSON: `{"<item_id>": [attr_id, ...], ...}` (S3-Rec `*_item2attributes.json`).
  * Items missing from either file get "" / an empty attribute list.
  */
-import { readFileSync } from "node:fs";
-import { BadRows, DataError, parsePositiveId, type BadRowPolicy, type LoadReport } from "./errors.ts";
+import { BadRows, badId, DataError, MAX_ID, parsePositiveId, readDataText, stripBom, type BadRowOptions, type LoadReport } from "./errors.ts";
 import type { Catalogue } from "./types.ts";
 
 /** Paths of the side-information files; either may be left out. */
@@ -19,10 +18,7 @@ export interface CatalogueSources {
 }
 
 /** Options of `loadCatalogue`. */
-export interface CatalogueLoadOptions {
-  /** What to do with a bad row. Default `"error"`. */
-  onBadRow?: BadRowPolicy;
-}
+export type CatalogueLoadOptions = BadRowOptions;
 
 /** Accepted names of the item-id column of a titles TSV, in order of preference. */
 export const TITLE_ID_COLUMNS = ["s3rec_item_id", "item_id", "item"] as const;
@@ -37,13 +33,13 @@ export function loadCatalogue(sources: CatalogueSources, numItems: number, opts:
   }
   const out: LoadedCatalogue = { reports: [] };
   if (sources.titles) {
-    const bad = new BadRows(sources.titles, opts.onBadRow);
-    out.titles = parseTitles(readFileSync(sources.titles, "utf8"), numItems, bad);
+    const bad = new BadRows(sources.titles, opts.onBadRow, "line", opts.skipHint);
+    out.titles = parseTitles(readDataText(sources.titles), numItems, bad);
     out.reports.push(bad.report);
   }
   if (sources.attributes) {
-    const bad = new BadRows(sources.attributes, opts.onBadRow);
-    const { attributes, numAttributes } = parseAttributes(readFileSync(sources.attributes, "utf8"), numItems, bad);
+    const bad = new BadRows(sources.attributes, opts.onBadRow, "line", opts.skipHint);
+    const { attributes, numAttributes } = parseAttributes(readDataText(sources.attributes), numItems, bad);
     out.attributes = attributes;
     out.numAttributes = numAttributes;
     out.reports.push(bad.report);
@@ -53,7 +49,7 @@ export function loadCatalogue(sources: CatalogueSources, numItems: number, opts:
 
 /** Parse a titles TSV; `titles[item]`, index 0 unused. */
 export function parseTitles(text: string, numItems: number, bad: BadRows): string[] {
-  const lines = text.split("\n");
+  const lines = stripBom(text).split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
   const header = (lines[0] ?? "").replace(/\r$/, "").split("\t");
   const idCol = TITLE_ID_COLUMNS.map((c) => header.indexOf(c)).find((i) => i >= 0) ?? -1;
@@ -80,7 +76,8 @@ export function parseTitles(text: string, numItems: number, bad: BadRows): strin
     }
     const id = parsePositiveId(fields[idCol]!);
     if (id < 0) {
-      bad.bad(lineNo, "not-an-integer", `item id "${fields[idCol]}" is not a positive integer`, "fix the line");
+      const b = badId("item id", fields[idCol]!, id, "fix the line");
+      bad.bad(lineNo, b.kind, b.detail, b.fix);
       continue;
     }
     if (id > numItems) {
@@ -101,7 +98,7 @@ export function parseTitles(text: string, numItems: number, bad: BadRows): strin
 export function parseAttributes(text: string, numItems: number, bad: BadRows): { attributes: Int32Array[]; numAttributes: number } {
   let obj: unknown;
   try {
-    obj = JSON.parse(text);
+    obj = JSON.parse(stripBom(text));
   } catch (e) {
     throw new DataError(bad.file, 0, "bad-format", `not valid JSON (${(e as Error).message})`, 'expected one object {"<item_id>": [attr_id, ...]}');
   }
@@ -117,7 +114,8 @@ export function parseAttributes(text: string, numItems: number, bad: BadRows): {
     bad.report.rows++;
     const id = parsePositiveId(key);
     if (id < 0) {
-      bad.bad(lineOf(key), "not-an-integer", `item id "${key}" is not a positive integer`, "fix the key");
+      const b = badId("item id", key, id, "fix the key");
+      bad.bad(lineOf(key), b.kind, b.detail, b.fix);
       continue;
     }
     if (id > numItems) {
@@ -126,6 +124,12 @@ export function parseAttributes(text: string, numItems: number, bad: BadRows): {
     }
     if (!Array.isArray(value) || !value.every((a) => Number.isInteger(a) && a > 0)) {
       bad.bad(lineOf(key), "not-an-integer", `attributes of item ${id} are not a list of positive integers: ${JSON.stringify(value).slice(0, 60)}`, "fix the value");
+      continue;
+    }
+    // Int32Array.from would wrap a larger id silently into another (or a negative) attribute.
+    const huge = (value as number[]).find((a) => a > MAX_ID);
+    if (huge !== undefined) {
+      bad.bad(lineOf(key), "out-of-range", `attribute id ${huge} of item ${id} is too large (ids go up to ${MAX_ID})`, "renumber the attribute ids from 1");
       continue;
     }
     const arr = Int32Array.from(value as number[]);

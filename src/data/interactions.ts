@@ -8,9 +8,9 @@
  * convention). Original ids are kept in `userIds` / `itemIds`, timestamps (seconds) in
  * `timestamps`.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { tableFromIPC, type Table } from "apache-arrow";
-import { BadRows, DataError, type BadRowPolicy, type LoadedDataset } from "./errors.ts";
+import { BadRows, DataError, notFound, readDataText, stripBom, type BadRowOptions, type LoadedDataset } from "./errors.ts";
 import { defaultName } from "./sequences.ts";
 
 /** Column names of an interaction log. */
@@ -24,7 +24,7 @@ export interface InteractionColumns {
 }
 
 /** Options of `loadInteractions`. */
-export interface InteractionLoadOptions {
+export interface InteractionLoadOptions extends BadRowOptions {
   /** Dataset name; default: the file name without extension, lower-cased. */
   name?: string;
   /** Default: from the extension (`.arrow`, `.arrows`, `.feather`, `.ipc` → arrow; anything else → csv). */
@@ -40,8 +40,6 @@ export interface InteractionLoadOptions {
    * items with fewer than `item`. A number sets both. Default 0 (no filter). S3-Rec uses 5.
    */
   kCore?: number | { user: number; item: number };
-  /** What to do with a bad row. Default `"error"`. */
-  onBadRow?: BadRowPolicy;
 }
 
 /** Parsed rows before grouping: user/item keys are indices into `userKeys`/`itemKeys` (first appearance). */
@@ -62,11 +60,11 @@ export function loadInteractions(path: string, opts: InteractionLoadOptions = {}
     throw new RangeError(`\`format\` must be "csv" or "arrow", got ${JSON.stringify(format)}`);
   }
   const columns: InteractionColumns = { user: "user", item: "item", timestamp: "timestamp", ...opts.columns };
-  const bad = new BadRows(path, opts.onBadRow, format === "csv" ? "line" : "row");
+  const bad = new BadRows(path, opts.onBadRow, format === "csv" ? "line" : "row", opts.skipHint);
   const rows =
     format === "csv"
-      ? parseCsvInteractions(readFileSync(path, "utf8"), columns, opts.delimiter ?? (/\.tsv$/i.test(path) ? "\t" : ","), opts.extraColumns ?? "error", bad)
-      : readArrowInteractions(readFileSync(path), columns, opts.extraColumns ?? "error", bad);
+      ? parseCsvInteractions(readDataText(path), columns, opts.delimiter ?? (/\.tsv$/i.test(path) ? "\t" : ","), opts.extraColumns ?? "error", bad)
+      : readArrowInteractions(readArrowBytes(path), columns, opts.extraColumns ?? "error", bad);
   const ds = buildDataset(rows, opts.name ?? defaultName(path), opts.kCore ?? 0);
   if (ds.sequences.length === 0) {
     throw new Error(`${path}: no interactions left (${bad.report.rows} rows read, ${bad.report.skipped} skipped, k-core ${JSON.stringify(opts.kCore ?? 0)}); lower \`kCore\` or check the file`);
@@ -218,7 +216,7 @@ export function parseTimestamp(field: string): number {
 
 /** Parse CSV/TSV text with a header row. */
 export function parseCsvInteractions(text: string, columns: InteractionColumns, delimiter: string, extra: "error" | "ignore", bad: BadRows): InteractionRows {
-  const lines = text.split("\n");
+  const lines = stripBom(text).split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
   if (lines.length === 0) throw new DataError(bad.file, 0, "missing-column", "file is empty", "write a header line user,item,timestamp then one row per interaction");
   const header = splitCsvLine(lines[0]!.replace(/\r$/, ""), delimiter).map((h) => h.trim());
@@ -309,6 +307,12 @@ export function readArrowInteractions(bytes: Uint8Array, columns: InteractionCol
   return sink.rows();
 }
 
+
+/** An Arrow file's bytes; a missing file is a `DataError` saying so. */
+function readArrowBytes(path: string): Uint8Array {
+  if (!existsSync(path)) throw notFound(path);
+  return readFileSync(path);
+}
 
 /** Parse IPC bytes, turning arrow's low-level errors into a DataError naming the file. */
 function loadArrowTable(bytes: Uint8Array, file: string): Table {

@@ -4,10 +4,10 @@
  * `spec.path` may be a file or a directory laid out like `envs/data/beauty/`: one S3-Rec `.txt`
  * file plus optional `*_item2attributes.json` and `*titles.tsv`, which are then found by name.
  */
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { loadCatalogue } from "./catalogue.ts";
-import type { BadRowPolicy, LoadedDataset, LoadReport } from "./errors.ts";
+import { notFound, type BadRowPolicy, type LoadedDataset, type LoadReport } from "./errors.ts";
 import { loadInteractions, type InteractionLoadOptions } from "./interactions.ts";
 import { loadSequences } from "./sequences.ts";
 
@@ -29,6 +29,8 @@ export interface DatasetSpec {
   attributes?: string;
   /** Bad-row policy for every file read. Default `"error"`. */
   onBadRow?: BadRowPolicy;
+  /** How the user switches to skipping, for bad-row messages (see `BadRowOptions.skipHint`). */
+  skipHint?: string;
   /** Interaction logs only: k-core filter (default 0 = none). */
   kCore?: InteractionLoadOptions["kCore"];
   /** Interaction logs only: column names (defaults user, item, timestamp). */
@@ -42,16 +44,19 @@ export type LoadedSpec = LoadedDataset & { reports: LoadReport[] };
 
 /** Load a dataset (and its catalogue, if given or found) whatever its format. */
 export function loadDataset(spec: DatasetSpec): LoadedSpec {
+  // Before the format is guessed from the name: a typo'd path should say "not found".
+  if (!existsSync(spec.path)) throw notFound(spec.path);
   const resolved = resolveSpec(spec);
   const format = resolved.format ?? formatOf(resolved.path);
   let ds: LoadedDataset;
   if (format === "s3rec") {
-    ds = loadSequences(resolved.path, { name: resolved.name, onBadRow: resolved.onBadRow });
+    ds = loadSequences(resolved.path, { name: resolved.name, onBadRow: resolved.onBadRow, skipHint: resolved.skipHint });
   } else if (format === "csv" || format === "arrow") {
     ds = loadInteractions(resolved.path, {
       name: resolved.name,
       format,
       onBadRow: resolved.onBadRow,
+      skipHint: resolved.skipHint,
       kCore: resolved.kCore,
       columns: resolved.columns,
       extraColumns: resolved.extraColumns,
@@ -65,7 +70,7 @@ export function loadDataset(spec: DatasetSpec): LoadedSpec {
       // Logs are renumbered on load, so a catalogue keyed by the S3-Rec ids would attach to the wrong items.
       throw new RangeError(`\`titles\`/\`attributes\` are keyed by S3-Rec item ids and only apply to format "s3rec", got format "${format}"`);
     }
-    const { reports: catReports, ...catalogue } = loadCatalogue({ titles: resolved.titles, attributes: resolved.attributes }, ds.numItems, { onBadRow: resolved.onBadRow });
+    const { reports: catReports, ...catalogue } = loadCatalogue({ titles: resolved.titles, attributes: resolved.attributes }, ds.numItems, { onBadRow: resolved.onBadRow, skipHint: resolved.skipHint });
     ds.catalogue = catalogue;
     reports.push(...catReports);
   }

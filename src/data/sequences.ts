@@ -5,11 +5,10 @@
  * Item ids are kept as they are (no renumbering): S3-Rec files already number items 1..I, and
  * titles/attributes files are keyed by those ids.
  */
-import { readFileSync } from "node:fs";
-import { BadRows, parsePositiveId, type BadRowPolicy, type LoadedDataset } from "./errors.ts";
+import { BadRows, badId, checkDenseItemIds, parsePositiveId, readDataText, stripBom, type BadRowOptions, type LoadedDataset } from "./errors.ts";
 
 /** Options of `loadSequences` / `parseSequences`. */
-export interface SequenceLoadOptions {
+export interface SequenceLoadOptions extends BadRowOptions {
   /** Dataset name; default: the file name without extension, lower-cased (e.g. `beauty`). */
   name?: string;
   /**
@@ -17,13 +16,11 @@ export interface SequenceLoadOptions {
    * is an `out-of-range` bad row (use it when the catalogue fixes the item count).
    */
   numItems?: number;
-  /** What to do with a bad line. Default `"error"`. */
-  onBadRow?: BadRowPolicy;
 }
 
 /** Read an S3-Rec sequence file. Throws `DataError` (file:line) on the first bad line unless `onBadRow: "skip"`. */
 export function loadSequences(path: string, opts: SequenceLoadOptions = {}): LoadedDataset {
-  return parseSequences(readFileSync(path, "utf8"), path, opts);
+  return parseSequences(readDataText(path), path, opts);
 }
 
 /** `loadSequences` on text already in memory; `file` is used in error messages only. */
@@ -32,8 +29,9 @@ export function parseSequences(text: string, file: string, opts: SequenceLoadOpt
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
     throw new RangeError(`\`numItems\` must be a positive integer, got ${limit}`);
   }
-  const bad = new BadRows(file, opts.onBadRow);
-  const lines = text.split("\n");
+  if (limit !== undefined) checkDenseItemIds(file, 0, limit);
+  const bad = new BadRows(file, opts.onBadRow, "line", opts.skipHint);
+  const lines = stripBom(text).split("\n");
   // A final newline leaves one empty string behind; that is the normal file end, not an empty line.
   if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
 
@@ -41,6 +39,7 @@ export function parseSequences(text: string, file: string, opts: SequenceLoadOpt
   const userIds: string[] = [];
   const seenUsers = new Set<string>();
   let maxItem = 0;
+  let maxItemLine = 0;
 
   lineLoop: for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;
@@ -53,8 +52,10 @@ export function parseSequences(text: string, file: string, opts: SequenceLoadOpt
       continue;
     }
     const user = tokens[0]!;
-    if (parsePositiveId(user) < 0) {
-      bad.bad(lineNo, "not-an-integer", `user id "${user}" is not a positive integer`, "fix the line");
+    const userId = parsePositiveId(user);
+    if (userId < 0) {
+      const b = badId("user id", user, userId, "fix the line");
+      bad.bad(lineNo, b.kind, b.detail, b.fix);
       continue;
     }
     if (seenUsers.has(user)) {
@@ -69,7 +70,8 @@ export function parseSequences(text: string, file: string, opts: SequenceLoadOpt
     for (let t = 1; t < tokens.length; t++) {
       const id = parsePositiveId(tokens[t]!);
       if (id < 0) {
-        bad.bad(lineNo, "not-an-integer", `item id "${tokens[t]}" is not a positive integer`, "fix the line");
+        const b = badId("item id", tokens[t]!, id, "fix the line");
+        bad.bad(lineNo, b.kind, b.detail, b.fix);
         continue lineLoop;
       }
       if (limit !== undefined && id > limit) {
@@ -78,11 +80,17 @@ export function parseSequences(text: string, file: string, opts: SequenceLoadOpt
       }
       seq[t - 1] = id;
     }
-    for (const id of seq) if (id > maxItem) maxItem = id;
+    for (const id of seq) {
+      if (id > maxItem) {
+        maxItem = id;
+        maxItemLine = lineNo;
+      }
+    }
     seenUsers.add(user);
     userIds.push(user);
     sequences.push(seq);
   }
+  if (limit === undefined) checkDenseItemIds(file, maxItemLine, maxItem);
   if (sequences.length === 0) {
     throw new Error(`${file}: no usable user lines (${bad.report.rows} lines read, ${bad.report.skipped} skipped); expected "user_id item_id item_id ..." per line`);
   }

@@ -86,7 +86,11 @@ export interface TrainBatch {
   lossDenominator?: number;
   /** Label-smoothing epsilon for the loss, default 0. */
   labelSmoothing?: number;
-  /** Optional negative item per position (length seqs[b].length - 1); default: the model samples uniformly. */
+  /**
+   * Optional negative item per position (length seqs[b].length - 1), read by the BCE loss only
+   * (CE scores every item). A missing array or an entry <= 0 means the model draws one uniformly
+   * from the items outside the sample's sequence and targets.
+   */
   negatives?: Int32Array[];
   /** Optional per-position attribute ids of the input items (context features). */
   attributes?: Int32Array[][];

@@ -42,12 +42,15 @@
  * records `nan-rollback` in `info.event`.
  *
  * ## Start and end
- * `reset(seed)` builds a fresh model from the seed (named streams: model, batches, augment,
- * reward-users, twin); with `rl.warmStart` its weights and Adam moments come from a saved model
- * (`rl-train baseline --save-model`) while dropout, negatives and batch order still come from
- * the seed. With `training.lossNormalization: "epoch"` every batch loss is divided by the
- * epoch's mean positions per batch (as `rl-train baseline` does). The episode ends `truncated` after `budget.epochs` epochs of batches
- * (the training budget acts as a time limit; the run could go on). It never ends `terminated`.
+ * `reset({ seed })` builds a fresh model from the seed (named streams: model, batches, augment,
+ * reward-users, twin) and returns `{ observation, info }`; with `rl.warmStart` its weights and
+ * Adam moments come from a saved model (`rl-train baseline --save-model`) while dropout,
+ * negatives and batch order still come from the seed. With `training.lossNormalization:
+ * "epoch"` every batch loss is divided by the epoch's mean positions per batch (as
+ * `rl-train baseline` does). The budget, `budget.epochs` epochs of batches, is the env's
+ * `horizon` in steps: the progress feature and the forced evaluation (and `final` reward) at
+ * the last step use it, and the `TimeLimit` wrapper ends the episode `truncated` there (the
+ * training run could go on). The env itself never sets `truncated` or `terminated`.
  *
  * ## Version history
  * v1: first version.
@@ -56,20 +59,24 @@
  *     on the chunk size). Observation and action
  *     spaces are unchanged. v1 checkpoints are refused, since a resumed run would train differently.
  *     In `contrastive` mode an identity step is now a plain step (it was InfoNCE between two
- *     dropout-only views).
+ *     dropout-only views; that change shipped without a version bump).
+ * v3: the `Env` contract: `reset({ seed })` returns `{ observation, info }`; the budget is a
+ *     `TimeLimit` wrapper (the env no longer truncates nor refuses steps past its horizon);
+ *     `training.bucketBatches: false` is honoured (v2 always bucketed).
+ *     Counted from v2 because of the contrastive identity change above; v2 checkpoints are refused.
  */
 import { Rng, type RngState } from "../core/rng.ts";
 import { appendSamples, applySubPolicy, buildOpContext, createBatchOps, type BatchOp, type SubPolicyStep } from "../augment/index.ts";
-import { eligibleUsers, normaliseLossPerEpoch } from "../data/batches.ts";
+import { eligibleUsers } from "../data/batches.ts";
+import { epochBatches } from "../data/epoch.ts";
 import { loadModelFile, type ModelFile } from "../models/model-file.ts";
-import { bucketedTrainBatches } from "../data/bucketing.ts";
 import type { LeaveOneOutSplit, TrainBatch } from "../data/types.ts";
 import { evaluate } from "../models/evaluate.ts";
 import { SASRec, SASREC_DEFAULTS, type SASRecState } from "../models/sasrec.ts";
 import type { ResolvedEnvSpec } from "./spec.ts";
-import type { ActionSpace, EnvAction, StepInfo, StepResult } from "./types.ts";
+import type { ActionSpace, Env, EnvAction, EpisodeMetrics, ResetResult, StepInfo, StepResult } from "./types.ts";
 
-export const ENV_VERSION = 2;
+export const ENV_VERSION = 3;
 const LOSS_EMA = 0.1;
 const OP_REWARD_EMA = 0.2;
 const NAN_PENALTY = -1;
@@ -94,14 +101,18 @@ export interface AugmentEnvState {
   };
 }
 
-export class AugmentEnv {
+export class AugmentEnv implements Env<AugmentEnvState> {
+  readonly kind = "augment";
+  readonly version = ENV_VERSION;
   readonly spec: ResolvedEnvSpec;
   readonly split: LeaveOneOutSplit;
   readonly actionSpace: ActionSpace;
   readonly observationDim: number;
   readonly batchesPerEpoch: number;
-  /** Steps per episode (the budget). */
-  readonly maxSteps: number;
+  /** Steps of the episode budget (`rl.budget.epochs` epochs of `rl.batchesPerStep`-batch steps). */
+  readonly horizon: number;
+  readonly stepMetrics: readonly string[];
+  readonly episodeMetrics: readonly string[] = ["NDCG@10", "HR@10", "NDCG@20", "HR@20"];
   private readonly ops: Map<string, BatchOp>;
   private model?: SASRec;
   private twin?: SASRec;
@@ -134,7 +145,13 @@ export class AugmentEnv {
     if (rl.warmStart) this.warm = loadModelFile(rl.warmStart, { config: { ...SASREC_DEFAULTS, ...spec.model }, numItems: split.dataset.numItems }, `${spec.source}: \`rl.warmStart\``);
     this.observationDim = 7 + 2 * rl.ops.length;
     this.batchesPerEpoch = Math.ceil(eligibleUsers(split).length / spec.training.batchSize);
-    this.maxSteps = Math.max(1, Math.ceil((rl.budget.epochs * this.batchesPerEpoch) / rl.batchesPerStep));
+    this.horizon = Math.max(1, Math.ceil((rl.budget.epochs * this.batchesPerEpoch) / rl.batchesPerStep));
+    this.stepMetrics = [...new Set([rl.reward.metric, "NDCG@10", "HR@10"])];
+  }
+
+  describe(): string {
+    const rl = this.spec.rl;
+    return `${this.split.train.length} users, ${rl.budget.epochs} epoch(s) of ${this.batchesPerEpoch} batches, ${rl.batchesPerStep} per step (${this.horizon} steps), ${rl.mode} mode`;
   }
 
   private freshStats(): AugmentEnvState["stats"] {
@@ -145,27 +162,40 @@ export class AugmentEnv {
     };
   }
 
-  /** Start a new episode: fresh model weights and streams from `seed`. Returns the first observation. */
-  reset(seed: number | string): Float32Array {
+  /** Start a new episode: fresh model weights and streams from `seed`. */
+  reset({ seed }: { seed: number | string }): ResetResult {
     this.model?.dispose();
     this.twin?.dispose();
-    this.seed = String(seed);
+    this.model = this.twin = undefined;
+    this.begin(seed);
+    const model = this.model!;
+    this.stats.lastMetric = this.metric(model);
+    this.stats.twinMetric = this.twin ? this.stats.lastMetric : 0;
+    this.goodModel = model.getState();
+    return { observation: this.observe(), info: { seed: this.seed, startMetric: this.stats.lastMetric } };
+  }
+
+  /**
+   * Streams, reward users and (when there is none) a model for `seed`, without evaluating
+   * anything: `setState` overwrites the model and the streams right after, and paired branches
+   * call it at every stage, so an existing model is reused rather than rebuilt.
+   */
+  private begin(seed: number | string): void {
     const root = new Rng(seed);
-    this.model = this.warmStarted(new SASRec(this.spec.model, this.split.dataset.numItems, root.child("model")));
+    const sameSeed = this.seed === String(seed) && this.rewardUsers.length > 0;
+    this.seed = String(seed);
+    if (!this.model) this.model = this.warmStarted(new SASRec(this.spec.model, this.split.dataset.numItems, root.child("model")));
     // The twin starts from the same weights and sees the same batches, without augmentation.
-    this.twin = this.spec.rl.reward.kind === "twin" ? this.warmStarted(new SASRec(this.spec.model, this.split.dataset.numItems, root.child("model"))) : undefined;
+    if (!this.twin && this.spec.rl.reward.kind === "twin") this.twin = this.warmStarted(new SASRec(this.spec.model, this.split.dataset.numItems, root.child("model")));
     this.batchRng = root.child("batches");
     this.augmentRng = root.child("augment");
-    this.rewardUsers = this.drawRewardUsers(root.child("reward-users"));
+    if (!sameSeed) this.rewardUsers = this.drawRewardUsers(root.child("reward-users"));
     this.epoch = 0;
     this.cursor = 0;
     this.epochBatches = [];
+    this.epochRngState = undefined;
     this.stepCount = 0;
     this.stats = this.freshStats();
-    this.stats.lastMetric = this.metric(this.model);
-    this.stats.twinMetric = this.twin ? this.stats.lastMetric : 0;
-    this.goodModel = this.model.getState();
-    return this.observe();
   }
 
   /** With `rl.warmStart`, load the saved weights and Adam moments; the seed's streams stay. */
@@ -186,8 +216,7 @@ export class AugmentEnv {
 
   /** Reward-subset validation metrics: the reward metric plus NDCG@10 and HR@10 for the logs (same ranks, no extra scoring). */
   private subsetMetrics(model: SASRec): Record<string, number> {
-    const names = [...new Set([this.spec.rl.reward.metric, "NDCG@10", "HR@10"])];
-    return evaluate(model, this.split, "valid", { users: this.rewardUsers, metrics: names }).metrics;
+    return evaluate(model, this.split, "valid", { users: this.rewardUsers, metrics: [...this.stepMetrics] }).metrics;
   }
 
   private metric(model: SASRec): number {
@@ -197,14 +226,19 @@ export class AugmentEnv {
   private nextBatch(): TrainBatch {
     if (this.cursor >= this.epochBatches.length) {
       this.epochRngState = this.batchRng.state();
-      this.epochBatches = bucketedTrainBatches(this.split, {
-        batchSize: this.spec.training.batchSize, maxLen: this.spec.model.maxLen, rng: this.batchRng, withTimes: true,
-      });
-      if (this.spec.training.lossNormalization === "epoch") normaliseLossPerEpoch(this.epochBatches);
+      this.epochBatches = this.drawEpoch(this.batchRng);
       this.epoch++;
       this.cursor = 0;
     }
     return this.epochBatches[this.cursor++]!;
+  }
+
+  /** One epoch of batches as `rl-train baseline` trains on them (bucketing and loss normalisation from `training`). */
+  private drawEpoch(rng: Rng): TrainBatch[] {
+    const t = this.spec.training;
+    return epochBatches(this.split, {
+      batchSize: t.batchSize, maxLen: this.spec.model.maxLen, rng, withTimes: true, bucket: t.bucketBatches, lossNormalization: t.lossNormalization,
+    });
   }
 
   /** The sub-policy an action stands for (identity slots dropped). */
@@ -232,8 +266,7 @@ export class AugmentEnv {
   /** Apply the action to the next batches, train, and pay the reward. */
   async step(action: EnvAction): Promise<StepResult<StepInfo>> {
     const model = this.model;
-    if (!model) throw new Error("AugmentEnv.step: call reset(seed) before step()");
-    if (this.stepCount >= this.maxSteps) throw new Error(`AugmentEnv.step: the episode ended after ${this.maxSteps} steps; call reset(seed)`);
+    if (!model) throw new Error("AugmentEnv.step: call reset({ seed }) before step()");
     const rl = this.spec.rl;
     const policy = this.subPolicy(action);
     let lossSum = 0;
@@ -253,7 +286,7 @@ export class AugmentEnv {
     }
     this.stepCount++;
     const loss = lossSum / rl.batchesPerStep;
-    const last = this.stepCount >= this.maxSteps;
+    const last = this.stepCount === this.horizon;
     const info: StepInfo = {
       trainLoss: loss, ops: policy.map((p) => p.op), magnitudes: policy.map((p) => p.magnitude),
       epoch: this.epoch, batchesDone: (this.epoch - 1) * this.batchesPerEpoch + this.cursor,
@@ -293,7 +326,7 @@ export class AugmentEnv {
     }
     this.stats.prevOps = [...action.ops];
     this.stats.prevMagnitude = op0 === 0 ? 0 : action.magnitudes[0]!;
-    return { observation: this.observe(), reward, terminated: false, truncated: last, info };
+    return { observation: this.observe(), reward, terminated: false, truncated: false, info };
   }
 
   /** The current observation (e.g. after `setState`). */
@@ -305,7 +338,7 @@ export class AugmentEnv {
     const s = this.stats;
     const n = this.actionSpace.ops.length;
     const obs = new Float32Array(this.observationDim);
-    obs[0] = this.stepCount / this.maxSteps;
+    obs[0] = this.stepCount / this.horizon;
     obs[1] = this.epochBatches.length ? this.cursor / this.epochBatches.length : 0;
     obs[2] = s.lastLoss;
     obs[3] = s.lossEma;
@@ -318,8 +351,8 @@ export class AugmentEnv {
   }
 
   /** Full validation and test metrics of the current model (all users). */
-  finalMetrics(): { valid: Record<string, number>; test: Record<string, number> } {
-    if (!this.model) throw new Error("AugmentEnv.finalMetrics: call reset(seed) first");
+  finalMetrics(): EpisodeMetrics {
+    if (!this.model) throw new Error("AugmentEnv.finalMetrics: call reset({ seed }) first");
     return { valid: evaluate(this.model, this.split, "valid").metrics, test: evaluate(this.model, this.split, "test").metrics };
   }
 
@@ -328,7 +361,7 @@ export class AugmentEnv {
   }
 
   getState(): AugmentEnvState {
-    if (!this.model) throw new Error("AugmentEnv.getState: call reset(seed) first");
+    if (!this.model) throw new Error("AugmentEnv.getState: call reset({ seed }) first");
     const state: AugmentEnvState = {
       version: ENV_VERSION, seed: this.seed, stepCount: this.stepCount, epoch: this.epoch, cursor: this.cursor,
       epochRng: this.epochRngState ?? this.batchRng.state(), batchRng: this.batchRng.state(), augmentRng: this.augmentRng.state(),
@@ -339,10 +372,12 @@ export class AugmentEnv {
     return state;
   }
 
-  /** Continue exactly from `getState()` output (after `reset(state.seed)` built the model). */
-  setState(state: AugmentEnvState): void {
-    if (state.version !== ENV_VERSION) throw new Error(`AugmentEnv.setState: state version ${state.version}, this env is v${ENV_VERSION}`);
-    this.reset(state.seed);
+  /** Continue exactly from `getState()` output; returns the observation to act on. */
+  setState(state: AugmentEnvState): Float32Array {
+    if (state.version !== ENV_VERSION) {
+      throw new Error(`AugmentEnv.setState: the checkpoint was written by env v${state.version}, this is v${ENV_VERSION} (it would train differently); start a new run instead of resuming`);
+    }
+    this.begin(state.seed);
     this.model!.setState(state.model);
     if (state.twin) this.twin?.setState(state.twin);
     this.goodModel = state.goodModel;
@@ -353,14 +388,12 @@ export class AugmentEnv {
       // Regenerate the current epoch's batch order from the stream as it was before drawing it.
       const epochRng = Rng.restore(state.epochRng);
       this.epochRngState = epochRng.state();
-      this.epochBatches = bucketedTrainBatches(this.split, {
-        batchSize: this.spec.training.batchSize, maxLen: this.spec.model.maxLen, rng: epochRng, withTimes: true,
-      });
-      if (this.spec.training.lossNormalization === "epoch") normaliseLossPerEpoch(this.epochBatches);
+      this.epochBatches = this.drawEpoch(epochRng);
     }
     this.batchRng = Rng.restore(state.batchRng);
     this.cursor = state.cursor;
     this.stats = structuredClone(state.stats);
+    return this.observe();
   }
 
   dispose(): void {

@@ -481,3 +481,17 @@ export async function createIntentEnv(spec: ResolvedIntentEnvSpec, options: { lo
   const { ops, skippedOps } = await createIntentOps(spec, data.train.texts, options.log === undefined ? (l) => console.error(l) : options.log);
   return new IntentEnv(spec, data, ops, { pseudoOos, skippedOps });
 }
+
+/**
+ * `createIntentEnv` without awaiting, for hosts that build envs synchronously (the env kinds
+ * registry). Transformer ops need their candidates computed first, which is asynchronous: a spec
+ * that lists one is refused here with the fix, never silently changed.
+ */
+export function createIntentEnvSync(spec: ResolvedIntentEnvSpec): IntentEnv {
+  const transformer = spec.rl.ops.filter((n) => TRANSFORMER_OPS.includes(n));
+  if (transformer.length) {
+    throw new Error(`${spec.source}: \`rl.ops\` lists ${transformer.join(", ")}, whose candidates are computed asynchronously; build the env with \`await createIntentEnv(spec)\` or remove the op`);
+  }
+  const { data, pseudoOos } = loadIntentSpecData(spec);
+  return new IntentEnv(spec, data, new Map(textOps.map((o) => [o.name, o])), { pseudoOos });
+}

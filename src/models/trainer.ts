@@ -3,8 +3,7 @@
  * Used by `rl-train baseline` and the benchmarks; the RL env drives `trainStep` itself.
  */
 import type { Rng } from "../core/rng.ts";
-import { bucketedTrainBatches } from "../data/bucketing.ts";
-import { normaliseLossPerEpoch, trainBatches } from "../data/batches.ts";
+import { epochBatches } from "../data/epoch.ts";
 import type { LeaveOneOutSplit } from "../data/types.ts";
 import { evaluate, type EvalResult } from "./evaluate.ts";
 import type { SASRec, SASRecState } from "./sasrec.ts";
@@ -83,9 +82,9 @@ export function trainSupervised(
   let stoppedEarly = false;
   for (let epoch = 1; epoch <= c.epochs; epoch++) {
     const te = performance.now();
-    const make = c.bucketBatches ? bucketedTrainBatches : trainBatches;
-    const batches = make(split, { batchSize: c.batchSize, maxLen: model.config.maxLen, rng: dataRng, withTimes: false });
-    if (c.lossNormalization === "epoch") normaliseLossPerEpoch(batches);
+    const batches = epochBatches(split, {
+      batchSize: c.batchSize, maxLen: model.config.maxLen, rng: dataRng, withTimes: false, bucket: c.bucketBatches, lossNormalization: c.lossNormalization,
+    });
     let lossSum = 0;
     batches.forEach((batch, i) => {
       lossSum += model.trainStep(batch);

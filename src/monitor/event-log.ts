@@ -6,11 +6,11 @@
  * how many clients there are or how slow they are.
  */
 import type { RunSummary } from "../record/hooks.ts";
-import type { EpisodeRow, StepRow } from "../record/schema.ts";
+import type { EpisodeRow, StepRow, UpdateRow } from "../record/schema.ts";
 
 /** One published event. */
 export interface LogEntry {
-  kind: "step" | "episode" | "end";
+  kind: "step" | "episode" | "update" | "end";
   /** Recorded run time in ms (a step's `wall_ms`; episodes and the end inherit the previous step's). */
   wall: number;
   /** JSON of the message after `"dropped":<n>` — the per-connection prefix is prepended at send time. */
@@ -45,6 +45,10 @@ export class EventLog {
     this.push("episode", JSON.stringify(row));
   }
 
+  addUpdate(rows: UpdateRow[]): void {
+    this.push("update", JSON.stringify(rows));
+  }
+
   addEnd(summary: RunSummary): void {
     this.push("end", JSON.stringify(summary));
   }
@@ -58,7 +62,7 @@ export class EventLog {
 
   private push(kind: LogEntry["kind"], payload: string): void {
     const seq = this.end;
-    const key = kind === "end" ? "summary" : "row";
+    const key = kind === "end" ? "summary" : kind === "update" ? "rows" : "row";
     this.entries.push({ kind, wall: this.lastWall, tail: `,"seq":${seq},"${key}":${payload}}` });
     if (this.entries.length > this.maxEntries) {
       const cut = Math.floor(this.maxEntries / 2);

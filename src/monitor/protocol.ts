@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import type { RunStartInfo, RunSummary } from "../record/hooks.ts";
-import type { EpisodeRow, StepRow } from "../record/schema.ts";
+import type { EpisodeRow, StepRow, UpdateRow } from "../record/schema.ts";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -50,6 +50,13 @@ export interface EpisodeMessage {
   dropped: number;
   row: EpisodeRow;
 }
+/** The learner statistics of one agent update (one row per statistic, e.g. `losses/approxKl`). */
+export interface UpdateMessage {
+  type: "update";
+  seq: number;
+  dropped: number;
+  rows: UpdateRow[];
+}
 export interface EndMessage {
   type: "end";
   seq: number;
@@ -76,7 +83,11 @@ export interface StateMessage {
 /** A request the server could not serve (the connection stays open). */
 export interface ErrorMessage {
   type: "error";
-  code: "unknown-run" | "protocol-version" | "not-subscribed";
+  /**
+   * `invalid-message`: not JSON, a binary frame, or not a valid client message (the message
+   * names the key); `protocol-version`: a `subscribe` without the server's protocol number.
+   */
+  code: "unknown-run" | "protocol-version" | "not-subscribed" | "invalid-message";
   message: string;
 }
 
@@ -84,6 +95,7 @@ export type ServerMessage =
   | HelloMessage
   | StepMessage
   | EpisodeMessage
+  | UpdateMessage
   | EndMessage
   | HeartbeatMessage
   | ResetMessage
@@ -125,10 +137,8 @@ export type ClientMessage = z.infer<typeof clientMessageSchema>;
 export const CloseCode = {
   normal: 1000,
   goingAway: 1001,
-  /** A binary frame: the protocol is JSON text only. */
-  unsupportedData: 1003,
-  /** Text that is not JSON or not a valid client message. */
-  invalidPayload: 1007,
+  /** A client that keeps sending while never reading the replies (its unsent buffer is full). */
+  policyViolation: 1008,
   /** A frame larger than the server's `maxPayload`. */
   messageTooBig: 1009,
 } as const;

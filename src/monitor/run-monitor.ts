@@ -7,8 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { RunStartInfo, RunSummary } from "../record/hooks.ts";
 import { readArrowStream } from "../record/recorder.ts";
-import { CONFIG_FILE, EPISODES_FILE, STEPS_FILE, SUMMARY_FILE } from "../record/run-recorder.ts";
-import type { EpisodeRow, StepRow } from "../record/schema.ts";
+import { CONFIG_FILE, EPISODES_FILE, STEPS_FILE, SUMMARY_FILE, UPDATES_FILE } from "../record/run-recorder.ts";
+import type { EpisodeRow, StepRow, UpdateRow } from "../record/schema.ts";
 import { ArrowStreamTail } from "../record/tail.ts";
 import { MonitorServer } from "./server.ts";
 
@@ -25,6 +25,8 @@ export interface RunMonitorOptions {
   speed?: number | null;
   /** Poll period of a run in progress, ms. Default 500. */
   pollMs?: number;
+  /** Receives warnings (a torn log tail, an unreadable summary). Default: stderr. */
+  warn?: (line: string) => void;
 }
 
 /** A running monitor. */
@@ -58,9 +60,24 @@ export function readRunInfo(runDir: string): RunStartInfo {
   };
 }
 
-function readSummary(runDir: string): RunSummary | null {
+/** summary.json, or null when absent or unreadable (a write cut short: the run is then followed, not replayed). */
+function readSummary(runDir: string, warn?: (line: string) => void): RunSummary | null {
   const file = path.join(runDir, SUMMARY_FILE);
-  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as RunSummary) : null;
+  if (!fs.existsSync(file)) return null;
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as RunSummary;
+  } catch (err) {
+    warn?.(`[augrl] warning: \`${file}\` is unreadable (${(err as Error).message}); treating the run as unfinished`);
+    return null;
+  }
+}
+
+/** Rows of a log file, warning when a torn tail (a crash mid-write) was dropped. */
+function readRows<R>(file: string, warn: (line: string) => void): R[] {
+  if (!fs.existsSync(file)) return [];
+  const { rows, ignoredBytes } = readArrowStream<R>(file);
+  if (ignoredBytes > 0) warn(`[augrl] warning: \`${file}\` ends in ${ignoredBytes} bytes of a record batch cut off mid-write; serving its ${rows.length} whole rows`);
+  return rows;
 }
 
 /** Start serving `runDir`. */
@@ -69,8 +86,9 @@ export async function runMonitor(options: RunMonitorOptions): Promise<RunningMon
   if (!fs.existsSync(runDir)) {
     throw new Error(`runMonitor: run directory \`${runDir}\` does not exist; pass runs/<id> of a run started with \`rl-train run\``);
   }
+  const warn = options.warn ?? ((l: string) => console.error(l));
   const info = readRunInfo(runDir);
-  const summary = readSummary(runDir);
+  const summary = readSummary(runDir, warn);
   const mode = summary ? "replay" : "follow";
   const server = await MonitorServer.start({
     port: options.port,
@@ -82,23 +100,26 @@ export async function runMonitor(options: RunMonitorOptions): Promise<RunningMon
   server.onRunStart(info);
   const stepsPath = path.join(runDir, STEPS_FILE);
   const episodesPath = path.join(runDir, EPISODES_FILE);
+  const updatesPath = path.join(runDir, UPDATES_FILE);
 
   if (summary) {
-    const steps = fs.existsSync(stepsPath) ? readArrowStream<StepRow>(stepsPath).rows : [];
-    const episodes = fs.existsSync(episodesPath) ? readArrowStream<EpisodeRow>(episodesPath).rows : [];
-    publishInOrder(server, steps, episodes);
+    const steps = readRows<StepRow>(stepsPath, warn);
+    const episodes = readRows<EpisodeRow>(episodesPath, warn);
+    publishInOrder(server, steps, episodes, groupUpdates(readRows<UpdateRow>(updatesPath, warn)));
     server.onRunEnd(summary);
     return { server, mode, loaded: Promise.resolve(), stop: () => server.close() };
   }
 
   const stepTail = new ArrowStreamTail<StepRow>(stepsPath);
   const episodeTail = new ArrowStreamTail<EpisodeRow>(episodesPath);
+  const updateTail = new ArrowStreamTail<UpdateRow>(updatesPath);
   let timer: NodeJS.Timeout | null = null;
   let finish: () => void = () => undefined;
   const loaded = new Promise<void>((resolve) => (finish = resolve));
   const poll = () => {
     // Steps first: the recorder flushes an episode's steps before writing its episode row.
     for (const row of stepTail.poll()) server.onStep(row);
+    for (const rows of groupUpdates(updateTail.poll())) server.onUpdate(rows);
     for (const row of episodeTail.poll()) server.onEpisode(row);
     const done = readSummary(runDir);
     if (done && stepTail.complete && episodeTail.complete) {
@@ -123,12 +144,30 @@ export async function runMonitor(options: RunMonitorOptions): Promise<RunningMon
   };
 }
 
-/** Publish stored rows in the order the run loop emitted them: an episode's steps, then its row. */
-function publishInOrder(server: MonitorServer, steps: StepRow[], episodes: EpisodeRow[]): void {
+/** Update rows grouped per update (one group per `update` index, file order). */
+function groupUpdates(rows: UpdateRow[]): UpdateRow[][] {
+  const groups: UpdateRow[][] = [];
+  for (const r of rows) {
+    const last = groups.at(-1);
+    if (last && last[0]!.update === r.update) last.push(r);
+    else groups.push([r]);
+  }
+  return groups;
+}
+
+/**
+ * Publish stored rows in the order the run loop emitted them: an episode's steps with each
+ * update after the step it followed (`step` = steps done), then the episode row.
+ */
+function publishInOrder(server: MonitorServer, steps: StepRow[], episodes: EpisodeRow[], updates: UpdateRow[][] = []): void {
   let e = 0;
+  let u = 0;
+  const before = (g: UpdateRow[], ep: number, step: number) => g[0]!.episode < ep || (g[0]!.episode === ep && g[0]!.step <= step);
   for (const row of steps) {
+    while (u < updates.length && before(updates[u]!, row.episode, row.step)) server.onUpdate(updates[u++]!);
     while (e < episodes.length && episodes[e]!.episode < row.episode) server.onEpisode(episodes[e++]!);
     server.onStep(row);
   }
+  while (u < updates.length) server.onUpdate(updates[u++]!);
   while (e < episodes.length) server.onEpisode(episodes[e++]!);
 }

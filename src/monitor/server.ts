@@ -14,7 +14,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocket, WebSocketServer } from "ws";
 import type { RunHook, RunStartInfo, RunSummary } from "../record/hooks.ts";
-import type { EpisodeRow, StepRow } from "../record/schema.ts";
+import type { EpisodeRow, StepRow, UpdateRow } from "../record/schema.ts";
 import { EventLog, renderEntry } from "./event-log.ts";
 import {
   clientMessageSchema,
@@ -57,6 +57,19 @@ export interface MonitorServerOptions {
 }
 
 const DEFAULT_PAGE = new URL("./static/monitor.html", import.meta.url);
+
+/**
+ * The path and query of a request target, or null when it cannot be parsed. Any client can send
+ * any bytes as the target (e.g. `//[`, which `new URL` rejects), and an exception here would
+ * escape the request handler and end the process hosting the server.
+ */
+export function parseRequestTarget(target: string | undefined): URL | null {
+  try {
+    return new URL(target ?? "/", "http://monitor.invalid");
+  } catch {
+    return null;
+  }
+}
 
 /** Is `host` a loopback address (no token needed)? */
 export function isLoopback(host: string): boolean {
@@ -171,7 +184,11 @@ export class MonitorServer implements RunHook {
     server.on("request", (req, res) => monitor?.handleRequest(req, res, page));
     server.on("upgrade", (req, socket, head) => {
       if (!monitor) return socket.destroy();
-      const url = new URL(req.url ?? "/", "http://x");
+      const url = parseRequestTarget(req.url);
+      if (!url) {
+        socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+        return;
+      }
       if (url.pathname !== "/ws") {
         socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
         return;
@@ -223,6 +240,11 @@ export class MonitorServer implements RunHook {
     this.afterPublish();
   }
 
+  onUpdate(rows: UpdateRow[]): void {
+    this.log.addUpdate(rows);
+    this.afterPublish();
+  }
+
   onRunEnd(summary: RunSummary): void {
     this.log.addEnd(summary);
     this.afterPublish();
@@ -253,6 +275,11 @@ export class MonitorServer implements RunHook {
     };
   }
 
+  /** Send every event due now to every connection (e.g. the run's end before `close`). */
+  flush(): void {
+    this.pumpAll();
+  }
+
   /** Close every connection (1001 going away) and stop listening. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -280,7 +307,11 @@ export class MonitorServer implements RunHook {
   }
 
   private handleRequest(req: http.IncomingMessage, res: http.ServerResponse, page: Buffer): void {
-    const url = new URL(req.url ?? "/", "http://x");
+    const url = parseRequestTarget(req.url);
+    if (!url) {
+      res.writeHead(400, { "Content-Type": "text/plain" }).end("bad request target: the monitor serves / and /ws\n");
+      return;
+    }
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { Allow: "GET, HEAD" }).end();
       return;
@@ -332,23 +363,34 @@ export class MonitorServer implements RunHook {
   }
 
   private onClientMessage(s: Session, data: Buffer, isBinary: boolean): void {
+    // Every invalid message gets an `error` frame and the connection stays open: a client
+    // waiting for an answer must get one, whatever it sent. A client that sends without reading
+    // the answers would make them pile up in memory: past the high-water mark it is dropped.
+    if (s.ws.bufferedAmount > this.opts.highWaterBytes) {
+      s.ws.close(CloseCode.policyViolation, "too many unread replies; read the server's messages");
+      return;
+    }
     if (isBinary) {
-      s.ws.close(CloseCode.unsupportedData, "binary frames are not supported; send JSON text");
+      this.send(s, { type: "error", code: "invalid-message", message: "binary frames are not supported; send a JSON text frame with a `type` field" });
       return;
     }
     let parsed: unknown;
     try {
       parsed = JSON.parse(data.toString("utf8"));
     } catch {
-      s.ws.close(CloseCode.invalidPayload, "not JSON; send a JSON object with a `type` field");
+      this.send(s, { type: "error", code: "invalid-message", message: "not JSON; send a JSON object with a `type` field (subscribe or control)" });
       return;
     }
     const result = clientMessageSchema.safeParse(parsed);
     if (!result.success) {
       const issue = result.error.issues[0];
       const where = issue?.path.join(".") || "type";
-      // Close reasons are limited to 123 bytes.
-      s.ws.close(CloseCode.invalidPayload, `invalid message at \`${where}\`: ${issue?.message ?? "?"}`.slice(0, 120));
+      const isSubscribe = (parsed as { type?: unknown } | null)?.type === "subscribe";
+      if (isSubscribe && where === "protocol") {
+        this.send(s, { type: "error", code: "protocol-version", message: `\`subscribe\` needs \`protocol\`: ${PROTOCOL_VERSION} (the protocol this server speaks); got ${JSON.stringify((parsed as { protocol?: unknown }).protocol)}` });
+        return;
+      }
+      this.send(s, { type: "error", code: "invalid-message", message: `invalid message at \`${where}\`: ${issue?.message ?? "?"}; see docs/monitor-protocol.md` });
       return;
     }
     const msg = result.data;

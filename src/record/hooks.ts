@@ -6,7 +6,7 @@
  * the recorder before the monitor in a `HookList`: records are written before they are
  * streamed.
  */
-import type { EpisodeRow, StepRow } from "./schema.ts";
+import type { EpisodeRow, StepRow, UpdateRow } from "./schema.ts";
 
 /** Given once, before the first step. */
 export interface RunStartInfo {
@@ -19,6 +19,12 @@ export interface RunStartInfo {
   config: Record<string, unknown>;
   /** ISO-8601 start time. */
   started_at: string;
+  /** Env kind (`augment`, `intent`); absent in runs recorded before envs had kinds (the recommender). */
+  env_kind?: string;
+  /** The env's step metric names (`valid_<m>` columns of steps.arrows); absent: NDCG@10, HR@10. */
+  step_metrics?: string[];
+  /** The env's episode metric names (`valid_<m>`/`test_<m>` columns of episodes.arrows), headline first. */
+  episode_metrics?: string[];
 }
 
 /** Given once, after the last step (also when stopped early or failed). */
@@ -39,6 +45,8 @@ export interface RunHook {
   onRunStart?(info: RunStartInfo): void;
   onStep?(row: StepRow): boolean | void;
   onEpisode?(row: EpisodeRow): boolean | void;
+  /** The learner statistics of one agent update (one row per key). */
+  onUpdate?(rows: UpdateRow[]): void;
   onRunEnd?(summary: RunSummary): void;
 }
 
@@ -63,6 +71,9 @@ export class HookList implements RunHook {
     let go = true;
     for (const h of this.hooks) if (h.onEpisode?.(row) === false) go = false;
     return go;
+  }
+  onUpdate(rows: UpdateRow[]): void {
+    for (const h of this.hooks) h.onUpdate?.(rows);
   }
   onRunEnd(summary: RunSummary): void {
     for (const h of this.hooks) h.onRunEnd?.(summary);

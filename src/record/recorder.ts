@@ -48,6 +48,11 @@ export interface RecorderOptions {
   fsync?: boolean;
   /** File operations; default: the real file at `path`. */
   sink?: FileSink;
+  /**
+   * What a user should do after a failed write, ending the error message (e.g. the CLI's
+   * `rl-train resume <run>`). Default: how to retry with this class's API.
+   */
+  advice?: string;
 }
 
 /** Options of `ArrowStreamRecorder.open`. */
@@ -82,6 +87,7 @@ export class ArrowStreamRecorder<R extends object = Row> {
   readonly rowsPerBatch: number;
   private readonly sink: FileSink;
   private readonly fsync: boolean;
+  private readonly advice: string | undefined;
   private pending: R[] = [];
   /** Byte offset where the next batch goes (end of the last whole batch). */
   private offset: number;
@@ -97,6 +103,7 @@ export class ArrowStreamRecorder<R extends object = Row> {
     this.schema = schema;
     this.sink = sink;
     this.fsync = opts.fsync ?? true;
+    this.advice = opts.advice;
     this.rowsPerBatch = rowsPerBatch;
     this.offset = offset;
     this.rowsWritten = rowsWritten;
@@ -217,9 +224,10 @@ export class ArrowStreamRecorder<R extends object = Row> {
       }
       const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
       throw new RecordWriteError(
-        `ArrowStreamRecorder: writing ${bytes.length} bytes to \`${this.path}\` failed (${code}); ` +
-          `the file keeps its first ${rowsOnDisk} rows in whole batches. Free disk space or fix permissions, ` +
-          `then call flush() again or resume with ArrowStreamRecorder.open(path, {resumeAtRows: ${rowsOnDisk}})`,
+        `writing ${bytes.length} bytes to \`${this.path}\` failed (${code}); ` +
+          `the file keeps its first ${rowsOnDisk} rows in whole batches. ` +
+          (this.advice ??
+            `Free disk space or fix permissions, then call flush() again or resume with ArrowStreamRecorder.open(path, {resumeAtRows: ${rowsOnDisk}})`),
         this.path,
         rowsOnDisk,
         { cause: err },

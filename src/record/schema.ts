@@ -1,18 +1,46 @@
 /**
- * Row types and Arrow schemas of the two run logs: `steps.arrows` (one row per env step) and
- * `episodes.arrows` (one row per finished episode). docs/arrow-schema.md is the reference.
+ * Row types and Arrow schemas of the run logs: `steps.arrows` (one row per env step),
+ * `episodes.arrows` (one row per finished episode) and `updates.arrows` (one row per learner
+ * statistic per agent update). docs/arrow-schema.md is the reference.
  *
  * Row keys equal Arrow column names (snake_case) so that a row read back from a file, a row
  * sent to the monitor and a row built by the run loop are the same object shape.
  *
- * Version history: v1 (schema metadata `augrl.schema` = `steps/1`, `episodes/1`).
+ * Metric columns follow the env: `valid_<m>` per step metric and `valid_<m>`/`test_<m>` per
+ * episode metric, `<m>` being {@link metricColumn} of the name (NDCG@10 → ndcg10, accuracy →
+ * accuracy). The recommender's columns keep their version-1 names; the metric names are in the
+ * schema metadata (`augrl.step_metrics`, `augrl.episode_metrics`) in column order.
+ *
+ * Version history: v1 (`steps/1`, `episodes/1`): fixed NDCG@10/HR@10 columns. v2 (`steps/2`,
+ * `episodes/2`): a `branch` column in steps (paired branches); metric columns named after the
+ * env's metrics; `updates/1` added. v1 files still read (no `branch`: treat as 0).
  */
 import { Dictionary, Field, FixedSizeList, Float32, Float64, Int32, List, Schema, Utf8 } from "apache-arrow";
+import { metricColumn } from "./metric-names.ts";
+
+export { metricColumn };
 
 /** Value of the `augrl.schema` metadata key of steps.arrows. */
-export const STEP_SCHEMA_ID = "steps/1";
+export const STEP_SCHEMA_ID = "steps/2";
 /** Value of the `augrl.schema` metadata key of episodes.arrows. */
-export const EPISODE_SCHEMA_ID = "episodes/1";
+export const EPISODE_SCHEMA_ID = "episodes/2";
+/** Value of the `augrl.schema` metadata key of updates.arrows. */
+export const UPDATE_SCHEMA_ID = "updates/1";
+
+/** Step metrics of the recommender env, and what files without metadata hold. */
+export const DEFAULT_STEP_METRICS: readonly string[] = ["NDCG@10", "HR@10"];
+/** Episode metrics of the recommender env. */
+export const DEFAULT_EPISODE_METRICS: readonly string[] = ["NDCG@10", "HR@10", "NDCG@20", "HR@20"];
+
+/** `{ valid_<m>: value }` for each metric name (null when absent): the metric columns of a row. */
+export function metricCells(prefix: "valid" | "test", names: readonly string[], values: Record<string, number> | undefined): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const n of names) {
+    const v = values?.[n];
+    out[`${prefix}_${metricColumn(n)}`] = v === undefined || !Number.isFinite(v) ? null : v;
+  }
+  return out;
+}
 
 /**
  * One env step. A step applies one sub-policy: one or more ops, each with its own magnitude.
@@ -23,6 +51,8 @@ export interface StepRow {
   run_id: string;
   /** Episode index, 0-based. */
   episode: number;
+  /** Branch of a paired-branch stage (`rl.branches`), 0-based; 0 when the run does not branch. */
+  branch: number;
   /** Step index within the episode, 0-based. */
   step: number;
   /** Sub-policy label: op names joined with `+` in application order; `none` when no op applied. Dictionary-encoded. */
@@ -35,12 +65,8 @@ export interface StepRow {
   magnitudes: number[];
   /** Reward received for this step; null when the env gave none (e.g. the step was rolled back). */
   reward: number | null;
-  /** Mean training loss of the recommendation model over this step's batches. */
+  /** Mean training loss of the env's model over this step's batches. */
   train_loss: number;
-  /** Validation NDCG@10 measured at this step; null when not evaluated at this step. */
-  valid_ndcg10: number | null;
-  /** Validation HR@10 measured at this step; null when not evaluated at this step. */
-  valid_hr10: number | null;
   /** The observation the agent acted on (length = the file's observation dim). */
   observation: ArrayLike<number>;
   /** Log-probability of the action under the agent's policy; null for agents without one. */
@@ -51,6 +77,8 @@ export interface StepRow {
   event: string | null;
   /** Milliseconds since the run started, taken when the step finished (monotonic clock). */
   wall_ms: number;
+  /** Reward-subset validation metrics (`valid_ndcg10`, `valid_accuracy`, …); null when not evaluated at this step. */
+  [metric: `valid_${string}`]: number | null;
 }
 
 /** One finished episode. Metrics are null when not measured. */
@@ -65,16 +93,26 @@ export interface EpisodeRow {
   steps: number;
   /** Undiscounted sum of rewards. */
   return: number;
-  valid_ndcg10: number | null;
-  valid_hr10: number | null;
-  test_ndcg10: number | null;
-  test_hr10: number | null;
-  test_ndcg20: number | null;
-  test_hr20: number | null;
   /** Wall-clock duration of the episode in seconds. */
   duration_s: number;
-  /** Any further metrics as a JSON object string (e.g. `{"test_mrr10":0.01}`); null when none. */
+  /** Every metric of the episode as a JSON object string (`{"valid":{…},"test":{…}}`); null when none. */
   extra: string | null;
+  /** Full validation / test metrics (`valid_ndcg10`, `test_accuracy`, …). */
+  [metric: `valid_${string}` | `test_${string}`]: number | null;
+}
+
+/** One learner statistic of one agent update (long format: one row per key). */
+export interface UpdateRow {
+  run_id: string;
+  /** Update index in the run, 0-based. */
+  update: number;
+  /** Episode and step (steps done in it) after which the update ran. */
+  episode: number;
+  step: number;
+  /** Namespaced statistic, e.g. `losses/approxKl`, `charts/entropy`. Dictionary-encoded. */
+  key: string;
+  value: number;
+  wall_ms: number;
 }
 
 const f = (name: string, type: ConstructorParameters<typeof Field>[1], nullable: boolean) =>
@@ -86,8 +124,9 @@ export const opDictionaryType = () => new Dictionary(new Utf8(), new Int32(), 0)
 /**
  * Arrow schema of steps.arrows.
  * @param observationDim length of the env's observation vector (FixedSizeList size), >= 1.
+ * @param stepMetrics the env's step metric names (a `valid_<m>` column each).
  */
-export function stepSchema(observationDim: number): Schema {
+export function stepSchema(observationDim: number, stepMetrics: readonly string[] = DEFAULT_STEP_METRICS): Schema {
   if (!Number.isInteger(observationDim) || observationDim < 1) {
     throw new RangeError(
       `stepSchema: \`observationDim\` must be an integer >= 1, got ${observationDim}; pass the env's observation length`,
@@ -97,6 +136,7 @@ export function stepSchema(observationDim: number): Schema {
     [
       f("run_id", new Utf8(), false),
       f("episode", new Int32(), false),
+      f("branch", new Int32(), false),
       f("step", new Int32(), false),
       f("op", opDictionaryType(), false),
       f("magnitude", new Float32(), false),
@@ -104,20 +144,19 @@ export function stepSchema(observationDim: number): Schema {
       f("magnitudes", new List(f("item", new Float32(), false)), false),
       f("reward", new Float64(), true),
       f("train_loss", new Float64(), false),
-      f("valid_ndcg10", new Float64(), true),
-      f("valid_hr10", new Float64(), true),
+      ...uniqueColumns("valid", stepMetrics).map((c) => f(c, new Float64(), true)),
       f("observation", new FixedSizeList(observationDim, f("item", new Float32(), false)), false),
       f("log_prob", new Float64(), true),
       f("value", new Float64(), true),
       f("event", new Utf8(), true),
       f("wall_ms", new Float64(), false),
     ],
-    new Map([["augrl.schema", STEP_SCHEMA_ID]]),
+    new Map([["augrl.schema", STEP_SCHEMA_ID], ["augrl.step_metrics", JSON.stringify(stepMetrics)]]),
   );
 }
 
-/** Arrow schema of episodes.arrows. */
-export function episodeSchema(): Schema {
+/** Arrow schema of episodes.arrows; `episodeMetrics`: the env's episode metric names. */
+export function episodeSchema(episodeMetrics: readonly string[] = DEFAULT_EPISODE_METRICS): Schema {
   return new Schema(
     [
       f("run_id", new Utf8(), false),
@@ -126,17 +165,37 @@ export function episodeSchema(): Schema {
       f("seed", new Utf8(), false),
       f("steps", new Int32(), false),
       f("return", new Float64(), false),
-      f("valid_ndcg10", new Float64(), true),
-      f("valid_hr10", new Float64(), true),
-      f("test_ndcg10", new Float64(), true),
-      f("test_hr10", new Float64(), true),
-      f("test_ndcg20", new Float64(), true),
-      f("test_hr20", new Float64(), true),
+      ...uniqueColumns("valid", episodeMetrics).map((c) => f(c, new Float64(), true)),
+      ...uniqueColumns("test", episodeMetrics).map((c) => f(c, new Float64(), true)),
       f("duration_s", new Float64(), false),
       f("extra", new Utf8(), true),
     ],
-    new Map([["augrl.schema", EPISODE_SCHEMA_ID]]),
+    new Map([["augrl.schema", EPISODE_SCHEMA_ID], ["augrl.episode_metrics", JSON.stringify(episodeMetrics)]]),
   );
+}
+
+/** Arrow schema of updates.arrows. */
+export function updateSchema(): Schema {
+  return new Schema(
+    [
+      f("run_id", new Utf8(), false),
+      f("update", new Int32(), false),
+      f("episode", new Int32(), false),
+      f("step", new Int32(), false),
+      f("key", new Dictionary(new Utf8(), new Int32(), 1), false),
+      f("value", new Float64(), false),
+      f("wall_ms", new Float64(), false),
+    ],
+    new Map([["augrl.schema", UPDATE_SCHEMA_ID]]),
+  );
+}
+
+/** `<prefix>_<m>` per metric; two names with the same column stem are an error. */
+function uniqueColumns(prefix: string, metrics: readonly string[]): string[] {
+  const cols = metrics.map((m) => `${prefix}_${metricColumn(m)}`);
+  const dup = cols.find((c, i) => cols.indexOf(c) !== i);
+  if (dup) throw new RangeError(`metric names ${JSON.stringify(metrics)} give the column \`${dup}\` twice; rename one metric`);
+  return cols;
 }
 
 /** Fields a caller must give to `makeStepRow`; the rest default as documented there. */
@@ -145,7 +204,8 @@ export type StepRowInput = Pick<StepRow, "run_id" | "episode" | "step" | "ops" |
 
 /**
  * Build a complete `StepRow`: `op` defaults to `ops.join("+")` (or `none`), `magnitude` to
- * `magnitudes[0]` (or 0), every nullable field to null.
+ * `magnitudes[0]` (or 0), `branch` to 0, every nullable field to null (metric columns left out
+ * are null in the file).
  */
 export function makeStepRow(input: StepRowInput): StepRow {
   if (input.ops.length !== input.magnitudes.length) {
@@ -154,32 +214,29 @@ export function makeStepRow(input: StepRowInput): StepRow {
     );
   }
   return {
+    branch: 0,
     op: input.ops.length > 0 ? input.ops.join("+") : "none",
     magnitude: input.magnitudes[0] ?? 0,
     reward: null,
-    valid_ndcg10: null,
-    valid_hr10: null,
     log_prob: null,
     value: null,
     event: null,
     ...input,
-  };
+  } as StepRow;
 }
 
 /** Fields a caller must give to `makeEpisodeRow`; metrics and `extra` default to null. */
 export type EpisodeRowInput = Pick<EpisodeRow, "run_id" | "episode" | "agent" | "seed" | "steps" | "return" | "duration_s"> &
   Partial<EpisodeRow>;
 
-/** Build a complete `EpisodeRow` with absent metrics set to null. */
+/** Build a complete `EpisodeRow` (metric columns left out are null in the file). */
 export function makeEpisodeRow(input: EpisodeRowInput): EpisodeRow {
-  return {
-    valid_ndcg10: null,
-    valid_hr10: null,
-    test_ndcg10: null,
-    test_hr10: null,
-    test_ndcg20: null,
-    test_hr20: null,
-    extra: null,
-    ...input,
-  };
+  return { extra: null, ...input } as EpisodeRow;
+}
+
+/** Metric names of a steps/episodes schema from its metadata (v1 files: the recommender's). */
+export function schemaMetrics(schema: Schema, kind: "step" | "episode"): string[] {
+  const raw = schema.metadata.get(kind === "step" ? "augrl.step_metrics" : "augrl.episode_metrics");
+  if (raw) return JSON.parse(raw) as string[];
+  return [...(kind === "step" ? DEFAULT_STEP_METRICS : DEFAULT_EPISODE_METRICS)];
 }

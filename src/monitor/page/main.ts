@@ -7,7 +7,8 @@
  * one chart update per frame, not per event. `window.__augrlMonitor` exposes counters for tests.
  */
 import uPlot from "uplot";
-import type { EpisodeRow, StepRow } from "../../record/schema.ts";
+import { metricColumn } from "../../record/metric-names.ts";
+import type { EpisodeRow, StepRow, UpdateRow } from "../../record/schema.ts";
 import type { HelloMessage, PlaybackState, ServerMessage } from "../protocol.ts";
 
 const PROTOCOL = 1;
@@ -23,7 +24,14 @@ interface MonitorDebug {
   lastSeq: number;
   resets: number;
   ended: boolean;
-  charts: { reward: number; ndcg: number; loss: number; magnitude: number; heatmapCells: number; tableRows: number };
+  charts: { reward: number; ndcg: number; loss: number; magnitude: number; heatmapCells: number; tableRows: number; learner: number };
+  /** Learner statistics received (update events) and the keys seen. */
+  updates: number;
+  learnerKeys: string[];
+  /** The env's reward metric as the page shows it. */
+  metric: string;
+  /** Branches seen (1 unless the run uses paired branches). */
+  branches: number;
 }
 
 const debug: MonitorDebug = {
@@ -36,7 +44,11 @@ const debug: MonitorDebug = {
   lastSeq: -1,
   resets: 0,
   ended: false,
-  charts: { reward: 0, ndcg: 0, loss: 0, magnitude: 0, heatmapCells: 0, tableRows: 0 },
+  charts: { reward: 0, ndcg: 0, loss: 0, magnitude: 0, heatmapCells: 0, tableRows: 0, learner: 0 },
+  updates: 0,
+  learnerKeys: [],
+  metric: "NDCG@10",
+  branches: 1,
 };
 (window as unknown as { __augrlMonitor: MonitorDebug }).__augrlMonitor = debug;
 
@@ -46,12 +58,18 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 
 let opNames: string[] = [];
 const x: number[] = [];
-const reward: (number | null)[] = [];
+/** Reward per branch (paired-branch runs record one row per branch and step; others use branch 0). */
+const rewardByBranch: (number | null)[][] = [[]];
 const ndcg: (number | null)[] = [];
 const loss: number[] = [];
 /** Per step: index into `opNames` of each applied op, and the recorded time. */
 const choices: { wall: number; ops: number[]; mags: number[] }[] = [];
 let magData: (number | null)[][] = [];
+/** Metric columns of the run (from hello): the step metric charted, the episode metrics tabled. */
+let stepColumn = "valid_ndcg10";
+let episodeMetrics = ["NDCG@10", "HR@10"];
+/** Learner statistics per key: x = steps seen when the update arrived. */
+const learner = new Map<string, { x: number[]; y: (number | null)[] }>();
 
 function opIndex(name: string): number {
   let i = opNames.indexOf(name);
@@ -64,7 +82,12 @@ function opIndex(name: string): number {
 }
 
 function resetData(): void {
-  x.length = reward.length = ndcg.length = loss.length = choices.length = 0;
+  x.length = ndcg.length = loss.length = choices.length = 0;
+  rewardByBranch.length = 1;
+  rewardByBranch[0]!.length = 0;
+  rebuildRewardChart();
+  learner.clear();
+  debug.updates = 0;
   magData = opNames.map(() => []);
   $("episodes-body").replaceChildren();
   debug.steps = debug.episodes = 0;
@@ -76,8 +99,14 @@ function resetData(): void {
 function addStep(row: StepRow): void {
   const i = x.length;
   x.push(i);
-  reward.push(row.reward);
-  ndcg.push(row.valid_ndcg10);
+  const branch = row.branch ?? 0; // v1 logs have no branch column
+  if (branch >= rewardByBranch.length) {
+    while (rewardByBranch.length <= branch) rewardByBranch.push(x.slice(0, i).map(() => null));
+    rebuildRewardChart();
+  }
+  rewardByBranch.forEach((series, b) => series.push(b === branch ? row.reward : null));
+  debug.branches = rewardByBranch.length;
+  ndcg.push((row as unknown as Record<string, number | null>)[stepColumn] ?? null);
   loss.push(row.train_loss);
   const ops = row.ops.map(opIndex);
   choices.push({ wall: row.wall_ms, ops, mags: row.magnitudes });
@@ -86,21 +115,44 @@ function addStep(row: StepRow): void {
   debug.steps++;
 }
 
+function addUpdate(rows: UpdateRow[]): void {
+  for (const r of rows) {
+    let series = learner.get(r.key);
+    if (!series) {
+      series = { x: [], y: [] };
+      learner.set(r.key, series);
+      debug.learnerKeys.push(r.key);
+      const opt = document.createElement("option");
+      opt.value = opt.textContent = r.key;
+      $<HTMLSelectElement>("learner-key").appendChild(opt);
+    }
+    series.x.push(x.length);
+    series.y.push(Number.isFinite(r.value) ? r.value : null);
+  }
+  debug.updates++;
+}
+
+/** Episode table header for the run's episode metrics. */
+function setEpisodeHeader(): void {
+  const cells = ["episode", "agent", "steps", "return", `valid ${episodeMetrics[0]}`, ...episodeMetrics.slice(0, 2).map((m) => `test ${m}`), "duration (s)"];
+  $("episodes-head").replaceChildren(...cells.map((c) => Object.assign(document.createElement("th"), { textContent: c })));
+}
+
 function addEpisode(row: EpisodeRow): void {
   const tr = document.createElement("tr");
-  const fmt = (v: number | null, d = 4) => (v === null || v === undefined ? "—" : v.toFixed(d));
-  for (const cell of [
+  const fmt = (v: number | null | undefined, d = 4) => (v === null || v === undefined ? "—" : v.toFixed(d));
+  const cell = (prefix: string, m: string) => (row as unknown as Record<string, number | null>)[`${prefix}_${metricColumn(m)}`];
+  for (const cellText of [
     String(row.episode),
     row.agent,
     String(row.steps),
     fmt(row.return),
-    fmt(row.valid_ndcg10),
-    fmt(row.test_ndcg10),
-    fmt(row.test_hr10),
+    fmt(cell("valid", episodeMetrics[0]!)),
+    ...episodeMetrics.slice(0, 2).map((m) => fmt(cell("test", m))),
     fmt(row.duration_s, 1),
   ]) {
     const td = document.createElement("td");
-    td.textContent = cell;
+    td.textContent = cellText;
     tr.appendChild(td);
   }
   $("episodes-body").prepend(tr);
@@ -135,9 +187,38 @@ function lineChart(el: HTMLElement, label: string, color: string, points = false
   return new uPlot(opts, [[], []], el);
 }
 
-const rewardChart = lineChart($("chart-reward"), "reward", "#4e79a7", true);
+let rewardChart: uPlot;
+/** The reward chart with one series per branch seen so far. */
+function rebuildRewardChart(): void {
+  const el = $("chart-reward");
+  rewardChart?.destroy();
+  rewardChart = new uPlot(
+    {
+      width: chartWidth(el),
+      height: 180,
+      legend: { show: rewardByBranch.length > 1 },
+      scales: { x: { time: false } },
+      axes: [{ label: "step" }, { size: 60 }],
+      series: [
+        {},
+        ...rewardByBranch.map((_, b) => ({
+          label: rewardByBranch.length > 1 ? `branch ${b}` : "reward",
+          stroke: OP_COLORS[b % OP_COLORS.length],
+          width: 1.5,
+          spanGaps: true,
+          points: { show: true, size: 4, fill: OP_COLORS[b % OP_COLORS.length] },
+        })),
+      ],
+    },
+    [x, ...rewardByBranch] as uPlot.AlignedData,
+    el,
+  );
+}
+rebuildRewardChart();
 const ndcgChart = lineChart($("chart-ndcg"), "valid NDCG@10", "#59a14f", true);
 const lossChart = lineChart($("chart-loss"), "train loss", "#e15759");
+const learnerChart = lineChart($("chart-learner"), "learner", "#b07aa1", true);
+$<HTMLSelectElement>("learner-key").addEventListener("change", () => scheduleDraw());
 let magChart: uPlot | null = null;
 
 function rebuildMagnitudeChart(): void {
@@ -234,11 +315,15 @@ function scheduleDraw(): void {
   drawPending = true;
   requestAnimationFrame(() => {
     drawPending = false;
-    rewardChart.setData([x, reward] as uPlot.AlignedData);
+    rewardChart.setData([x, ...rewardByBranch] as uPlot.AlignedData);
     ndcgChart.setData([x, ndcg] as uPlot.AlignedData);
     lossChart.setData([x, loss] as uPlot.AlignedData);
+    const key = $<HTMLSelectElement>("learner-key").value;
+    const series = learner.get(key);
+    learnerChart.setData((series ? [series.x, series.y] : [[], []]) as uPlot.AlignedData);
+    debug.charts.learner = series ? series.y.length : 0;
     magChart?.setData([x, ...magData] as uPlot.AlignedData);
-    debug.charts.reward = reward.filter((v) => v !== null).length;
+    debug.charts.reward = rewardByBranch.reduce((n, series) => n + series.filter((v) => v !== null).length, 0);
     debug.charts.ndcg = ndcg.filter((v) => v !== null).length;
     debug.charts.loss = loss.length;
     debug.charts.magnitude = magData.reduce((s, col) => s + col.filter((v) => v !== null).length, 0);
@@ -254,9 +339,10 @@ function scheduleDraw(): void {
 
 window.addEventListener("resize", () => {
   for (const [chart, id] of [
-    [rewardChart, "chart-reward"],
+    [rewardChart as uPlot | null, "chart-reward"],
     [ndcgChart, "chart-ndcg"],
     [lossChart, "chart-loss"],
+    [learnerChart, "chart-learner"],
     [magChart, "chart-magnitude"],
   ] as const) {
     chart?.setSize({ width: chartWidth($(id)), height: chart.height });
@@ -311,6 +397,11 @@ function onHello(msg: HelloMessage): void {
   debug.runId = msg.run_id;
   mode = msg.mode;
   if (msg.run) {
+    debug.metric = msg.run.step_metrics?.[0] ?? "NDCG@10";
+    stepColumn = `valid_${metricColumn(debug.metric)}`;
+    episodeMetrics = msg.run.episode_metrics ?? ["NDCG@10", "HR@10"];
+    $("metric-title").textContent = `Validation ${debug.metric} (reward users)`;
+    setEpisodeHeader();
     for (const name of msg.run.op_names) if (!opNames.includes(name)) opNames.push(name);
     if (!magChart || magData.length !== opNames.length) rebuildMagnitudeChart();
   }
@@ -347,6 +438,11 @@ function handle(msg: ServerMessage): void {
       debug.lastSeq = msg.seq;
       debug.dropped = msg.dropped;
       addEpisode(msg.row);
+      return scheduleDraw();
+    case "update":
+      if (msg.seq <= debug.lastSeq) return;
+      debug.lastSeq = msg.seq;
+      addUpdate(msg.rows);
       return scheduleDraw();
     case "end":
       debug.lastSeq = Math.max(debug.lastSeq, msg.seq);

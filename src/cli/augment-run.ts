@@ -2,16 +2,18 @@
  * `rl-train augment`: list the registered ops, or show what one op does.
  *
  * The plain function behind src/cli/augment.ts (nx shape): tests call `runAugment` directly
- * with a dataset in memory; the CLI passes `--env`, whose data is loaded with the lead's
- * `loadEnvData` (src/env/spec.ts), imported only when `env` is used.
+ * with a dataset in memory; the CLI passes `--env`, whose data is loaded through src/env/spec.ts,
+ * imported only when `env` is used (it pulls in the model and tfjs, which `--list` and the text
+ * ops never need).
  */
 import { Rng } from "../core/rng.ts";
 import type { LeaveOneOutSplit, SeqDataset, TrainBatch } from "../data/types.ts";
 import { maskToken } from "../data/types.ts";
-import type { OpInfo, TextOp } from "./types.ts";
-import { buildOpContext, type OpContext } from "./opcontext.ts";
-import { titleMaskToken, withContext } from "./context.ts";
-import { batchOpNames, createBatchOps, listOpInfos, loadTransformerOps, requireOp, textOps } from "./registry.ts";
+import { leaveOneOut } from "../data/split.ts";
+import type { OpInfo, TextOp } from "../augment/types.ts";
+import { buildOpContext, type OpContext } from "../augment/opcontext.ts";
+import { titleMaskToken, withContext } from "../augment/context.ts";
+import { batchOpNames, createBatchOps, listOpInfos, loadTransformerOps, requireOp, textOps } from "../augment/registry.ts";
 
 /** Options of `runAugment`; defaults in brackets. */
 export interface RunAugmentOptions {
@@ -23,7 +25,7 @@ export interface RunAugmentOptions {
   op?: string;
   /** Magnitude in [0, 1]. [0.5] */
   magnitude?: number;
-  /** Env spec JSON whose dataset is used (batch ops); loaded with `loadEnvData`. */
+  /** Env spec JSON whose dataset is used (batch ops). */
   env?: string;
   /** Dataset to use instead of `env` (tests). */
   dataset?: SeqDataset;
@@ -37,6 +39,8 @@ export interface RunAugmentOptions {
   text?: string | string[];
   /** Longest title shown, in characters. [60] */
   titleWidth?: number;
+  /** Receives what the data lost (skipped rows, users too short for the split). [console.error] */
+  log?: (line: string) => void;
 }
 
 /** One sample as shown: items with titles plus whichever label/context fields the batch has. */
@@ -121,17 +125,13 @@ async function textOpByName(name: string, texts: string[]): Promise<TextOp> {
 async function resolveData(o: RunAugmentOptions): Promise<{ dataset: SeqDataset; split: LeaveOneOutSplit }> {
   if (o.split) return { dataset: o.split.dataset, split: o.split };
   if (o.dataset) {
-    const { leaveOneOut } = await import("../data/split.ts");
     return { dataset: o.dataset, split: leaveOneOut(o.dataset) };
   }
   if (!o.env) {
     throw new Error(`batch ops need data: pass \`--env envs/beauty-sasrec.json\` (batch ops: ${batchOpNames.join(", ")})`);
   }
-  // The env-spec module is the lead's; imported lazily so `--list` and text ops work without it.
-  const specPath = "../env/spec.ts";
-  const mod = (await import(specPath)) as { loadEnvData?: (path: string) => Promise<{ dataset: SeqDataset; split: LeaveOneOutSplit }> };
-  if (typeof mod.loadEnvData !== "function") throw new Error("src/env/spec.ts does not export `loadEnvData(path)`; cannot load `--env`");
-  return mod.loadEnvData(o.env);
+  const { loadEnvSpec, loadSpecData } = await import("../env/spec.ts");
+  return loadSpecData(loadEnvSpec(o.env), { log: o.log ?? ((line) => console.error(line)) });
 }
 
 /** A batch of `n` random users with >= 2 training items, with context fields filled. */
