@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { scheduleFromSteps, type Schedule } from "../agents/schedule.ts";
 import { readArrowStream } from "../record/recorder.ts";
-import type { EpisodeRow, StepRow } from "../record/schema.ts";
+import { DEFAULT_EPISODE_METRICS, metricColumn, type EpisodeRow, type StepRow } from "../record/schema.ts";
 
 function requireRun(runDir: string): void {
   if (!fs.existsSync(path.join(runDir, "steps.arrows"))) {
@@ -52,10 +52,28 @@ export interface CompareRow {
   episodes: number;
   steps: number;
   meanReturn: number;
+  /** Env kind of the run (`augment`, `intent`). */
+  envKind: string;
+  /** The env's episode metrics, headline first (from config.json; v1 runs: the recommender's). */
+  metrics: string[];
+  /** Last episode's full validation and test metrics, keyed by metric name. */
+  valid: Record<string, number>;
+  test: Record<string, number>;
+  /** Shorthands of the recommender's headline metrics (NaN for other envs). */
   validNdcg10: number;
   testNdcg10: number;
   testHr10: number;
   testNdcg20: number;
+}
+
+/** The env kind and episode metric names a run recorded in config.json. */
+function runMetricNames(run: string): { kind: string; metrics: string[] } {
+  try {
+    const info = JSON.parse(fs.readFileSync(path.join(run, "config.json"), "utf8")) as { env_kind?: string; episode_metrics?: string[] };
+    return { kind: info.env_kind ?? "augment", metrics: info.episode_metrics ?? [...DEFAULT_EPISODE_METRICS] };
+  } catch {
+    return { kind: "augment", metrics: [...DEFAULT_EPISODE_METRICS] };
+  }
 }
 
 /** One row per run: the last episode's metrics (the policy after the most learning). */
@@ -66,6 +84,11 @@ export function compareRuns(runs: string[]): CompareRow[] {
     const eps = readArrowStream<EpisodeRow>(file).rows;
     if (eps.length === 0) throw new Error(`run \`${run}\` has no finished episode yet`);
     const last = eps[eps.length - 1]!;
+    const { kind, metrics } = runMetricNames(run);
+    const pick = (prefix: "valid" | "test") =>
+      Object.fromEntries(metrics.map((m) => [m, (last as unknown as Record<string, number | null>)[`${prefix}_${metricColumn(m)}`] ?? NaN]));
+    const valid = pick("valid");
+    const test = pick("test");
     return {
       run: path.basename(run),
       agent: last.agent,
@@ -73,21 +96,32 @@ export function compareRuns(runs: string[]): CompareRow[] {
       episodes: eps.length,
       steps: eps.reduce((s, e) => s + e.steps, 0),
       meanReturn: eps.reduce((s, e) => s + e.return, 0) / eps.length,
-      validNdcg10: last.valid_ndcg10 ?? NaN,
-      testNdcg10: last.test_ndcg10 ?? NaN,
-      testHr10: last.test_hr10 ?? NaN,
-      testNdcg20: last.test_ndcg20 ?? NaN,
+      envKind: kind,
+      metrics,
+      valid,
+      test,
+      validNdcg10: valid["NDCG@10"] ?? NaN,
+      testNdcg10: test["NDCG@10"] ?? NaN,
+      testHr10: test["HR@10"] ?? NaN,
+      testNdcg20: test["NDCG@20"] ?? NaN,
     };
   });
 }
 
+/** Markdown table of `compareRuns` rows: valid headline metric, then the first three test metrics of the first run's env. */
 export function formatCompare(rows: CompareRow[]): string {
-  const head = "| run | agent | seed | episodes | steps | mean return | valid NDCG@10 | test NDCG@10 | test HR@10 | test NDCG@20 |";
-  const sep = "|---|---|---|---|---|---|---|---|---|---|";
-  const f = (x: number) => x.toFixed(4);
+  if (rows.length === 0) return "(no runs)";
+  const metrics = rows[0]!.metrics;
+  const testCols = metrics.slice(0, 3);
+  const head = `| run | agent | seed | episodes | steps | mean return | valid ${metrics[0]} | ${testCols.map((m) => `test ${m}`).join(" | ")} |`;
+  const sep = `|${"---|".repeat(7 + testCols.length)}`;
+  const f = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? "-" : x.toFixed(4));
+  const protocol = rows[0]!.envKind === "augment"
+    ? "leave-one-out, full ranking over all items, all users"
+    : "full validation and test sets; out-of-scope threshold chosen on validation";
   return [
-    "Last episode of each run; leave-one-out, full ranking over all items, all users.",
+    `Last episode of each run; ${protocol}.`,
     head, sep,
-    ...rows.map((r) => `| ${r.run} | ${r.agent} | ${r.seed} | ${r.episodes} | ${r.steps} | ${r.meanReturn.toFixed(3)} | ${f(r.validNdcg10)} | ${f(r.testNdcg10)} | ${f(r.testHr10)} | ${f(r.testNdcg20)} |`),
+    ...rows.map((r) => `| ${r.run} | ${r.agent} | ${r.seed} | ${r.episodes} | ${r.steps} | ${r.meanReturn.toFixed(3)} | ${f(r.valid[metrics[0]!])} | ${testCols.map((m) => f(r.test[m])).join(" | ")} |`),
   ].join("\n");
 }

@@ -126,7 +126,7 @@ export async function runExperiment(options: Partial<RunOptions>): Promise<RunRe
     backend, metadata: runMetadata(),
   };
   // Build everything that can fail on bad input before the run folder exists.
-  const built = build(config as RunConfig, o, log);
+  const built = await build(config as RunConfig, o, log);
   try {
     const { runId, dir } = createRunDir(o.out, o.runId ?? makeRunId(agentSpec.agent, o.seed));
     return await loop({ ...config, run_id: runId }, dir, o, log, null, built, false);
@@ -174,7 +174,7 @@ export async function resumeExperiment(runDir: string, options: Partial<RunOptio
   checkExperimentOptions(o);
   const backend = await selectBackend(config.backend.name, log);
   if (backend.name !== config.backend.name) log?.(`[augrl] warning: run started on ${config.backend.name}, resuming on ${backend.name}`);
-  const built = build(config, o, log);
+  const built = await build(config, o, log);
   try {
     // The whole checkpoint is checked before any log file is opened for writing.
     const cp = readCheckpoint(runDir, { envKind: built.env.kind, envVersion: built.env.version, agent: config.agent.agent, episodes: config.episodes });
@@ -193,16 +193,17 @@ interface Built {
 }
 
 /** Branches per stage of the run's env (1: no branching). */
-const branchCount = (config: RunConfig) => config.env.rl.branches?.count ?? 1;
+const branchCount = (config: RunConfig) => branchSettings(config).count;
+const branchSettings = (config: RunConfig) => ("branches" in config.env.rl ? config.env.rl.branches : undefined) ?? { count: 1, stageSteps: 1 };
 
-function build(config: RunConfig, o: RunOptions, log: ((l: string) => void) | null): Built {
+async function build(config: RunConfig, o: RunOptions, log: ((l: string) => void) | null): Promise<Built> {
   if (branchCount(config) > 1 && config.parallelEpisodes > 1) {
     throw new Error(`\`--parallel-episodes\` (${config.parallelEpisodes}) cannot be combined with \`rl.branches.count\` (${branchCount(config)}) in ${config.env.source}: the branches already use the cores; pass one of them`);
   }
   const parallelBusy = (config.parallelEpisodes > 1 || branchCount(config) > 1) && (o.workers ?? os.availableParallelism()) > 1;
   const evalThreads = useEvalThreads(parallelBusy ? 1 : (o.evalThreads ?? "auto"), config.backend.name, log ?? undefined);
   const trainThreads = useTrainThreads(parallelBusy ? 1 : (o.trainThreads ?? "auto"), config.backend.name, log ?? undefined);
-  const env = createEnv(config.env, { log: log ?? undefined });
+  const env = await createEnv(config.env, { log: log ?? undefined });
   try {
     const agent = createAgent(config.agent, env.actionSpace, env.observationDim, new Rng(config.seed).child("agent"));
     return { env, agent, threads: { eval: evalThreads, train: shardThreads((config.env as { model?: { gradientShards?: number } }).model?.gradientShards ?? 1, trainThreads) } };
@@ -258,7 +259,7 @@ async function loop(config: RunConfig, runDir: string, o: RunOptions, log: ((l: 
   let branchRunner: BranchRunner | undefined;
   try {
     const P = config.parallelEpisodes;
-    const branches = config.env.rl.branches ?? { count: 1, stageSteps: 1 };
+    const branches = branchSettings(config);
     if (branches.count > 1) {
       const workers = Math.min(branches.count, o.workers ?? os.availableParallelism());
       branchRunner = workers > 1 ? await threadBranchRunner({ env: config.env, agent: config.agent, backend: config.backend.name }, workers) : inProcessBranchRunner(env, config.agent);

@@ -51,7 +51,7 @@ export function episodeAgentState(shared: AgentState, runSeed: number, episode: 
 /** Play one episode with a frozen policy (no updates). Runs in a worker or in-process; `onStep` sees each step as played. */
 export async function playFrozenEpisode(job: FrozenEpisodeJob, onStep?: (index: number, step: PlayedStep) => void): Promise<PlayedEpisode> {
   await selectBackend(job.backend, null);
-  const env = createEnv(job.env);
+  const env = await createEnv(job.env);
   const agent = createAgent(job.agent, env.actionSpace, env.observationDim, new Rng(0));
   agent.load(job.agentState);
   const t0 = performance.now();

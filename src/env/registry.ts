@@ -7,6 +7,8 @@
  */
 import { readJsonFile } from "../core/validate.ts";
 import { AugmentEnv } from "./augment-env.ts";
+import { createIntentEnv } from "./intent-env.ts";
+import { loadIntentEnvSpec, type ResolvedIntentEnvSpec } from "./intent-spec.ts";
 import { loadEnvSpec, loadSpecData, type ResolvedEnvSpec } from "./spec.ts";
 import { TimeLimit } from "./time-limit.ts";
 import type { Env } from "./types.ts";
@@ -20,7 +22,7 @@ export interface CommonEnvSpec {
 }
 
 /** Any resolved env spec (each kind's own type; `kind` tells them apart). */
-export type AnyEnvSpec = ResolvedEnvSpec & CommonEnvSpec;
+export type AnyEnvSpec = (ResolvedEnvSpec & CommonEnvSpec) | ResolvedIntentEnvSpec;
 
 /** Dependencies an env may take from its host (threads, logging); all optional. */
 export interface EnvDeps {
@@ -31,13 +33,18 @@ interface EnvKind {
   /** Read and validate a spec file of this kind. */
   load(file: string): AnyEnvSpec;
   /** Build the env (loading its data) for a resolved spec. */
-  create(spec: AnyEnvSpec, deps: EnvDeps): Env;
+  /** Build the env (loading its data; ops with models may load asynchronously) for a resolved spec. */
+  create(spec: AnyEnvSpec, deps: EnvDeps): Promise<Env>;
 }
 
 const ENV_KINDS: Record<string, EnvKind> = {
   augment: {
     load: (file) => loadEnvSpec(file),
-    create: (spec, deps) => new AugmentEnv(spec, loadSpecData(spec, { log: deps.log }).split),
+    create: async (spec, deps) => new AugmentEnv(spec as ResolvedEnvSpec, loadSpecData(spec as ResolvedEnvSpec, { log: deps.log }).split),
+  },
+  intent: {
+    load: (file) => loadIntentEnvSpec(file),
+    create: (spec, deps) => createIntentEnv(spec as ResolvedIntentEnvSpec, { log: deps.log ?? null }),
   },
 };
 
@@ -59,6 +66,6 @@ export function loadAnyEnvSpec(file: string): AnyEnvSpec {
 }
 
 /** Build the env a resolved spec describes, wrapped in `TimeLimit` at its horizon. */
-export function createEnv(spec: AnyEnvSpec, deps: EnvDeps = {}): TimeLimit {
-  return new TimeLimit(kindOf(spec, spec.source).create(spec, deps));
+export async function createEnv(spec: AnyEnvSpec, deps: EnvDeps = {}): Promise<TimeLimit> {
+  return new TimeLimit(await kindOf(spec, spec.source).create(spec, deps));
 }
