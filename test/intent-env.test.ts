@@ -225,3 +225,31 @@ it("createIntentEnvSync builds the same env for specs of text ops, and refuses t
   b.dispose();
   assert.throws(() => createIntentEnvSync({ ...spec, rl: { ...spec.rl, ops: ["identity", "back-translate"] } }), /lists back-translate.*await createIntentEnv/);
 });
+
+describe("oos_balanced reward", () => {
+  it("scores ½·(valid accepted and correct + pseudo-OOS rejected) at the best threshold, and needs pseudo queries", async () => {
+    const fixtures = fileURLToPath(new URL("./fixtures/intent/", import.meta.url));
+    const dir = mkdtempSync(join(tmpdir(), "augrl-balanced-"));
+    const raw = JSON.parse((await import("node:fs")).readFileSync(SPEC, "utf8"));
+    for (const k of ["train", "test"] as const) raw.dataset[k] = join(fixtures, `${k}.csv`);
+    raw.oos.pseudo.path = join(fixtures, "pseudo.csv");
+    raw.rl.reward = { ...raw.rl.reward, metric: "oos_balanced", evalEvery: 1 };
+    writeFileSync(join(dir, "balanced.json"), JSON.stringify(raw));
+    const env = await createIntentEnv(loadIntentEnvSpec(join(dir, "balanced.json")), { log: null });
+    assert.deepEqual(env.stepMetrics, ["oos_balanced", "accuracy", "cross_entropy", "macro_f1"]);
+    env.reset({ seed: 2 });
+    let last = (env as unknown as { stats: { lastMetric: number } }).stats.lastMetric;
+    for (let i = 0; i < 3; i++) {
+      const r = await env.step(action(0));
+      const m = r.info.valid!["oos_balanced"]!;
+      // Rejecting (nearly) everything scores about ½, so the best threshold cannot do much worse.
+      assert.ok(m > 0.4 && m <= 1, `oos_balanced ${m}`);
+      assert.ok(Math.abs(r.reward - 100 * (m - last)) < 1e-9, "the reward is the change of oos_balanced");
+      last = m;
+    }
+    env.dispose();
+    raw.oos = { label: "NO_NODES_DETECTED", rule: "quantile" };
+    writeFileSync(join(dir, "no-pseudo.json"), JSON.stringify(raw));
+    await assert.rejects(createIntentEnv(loadIntentEnvSpec(join(dir, "no-pseudo.json")), { log: null }), /"oos_balanced" needs pseudo-out-of-scope queries/);
+  });
+});

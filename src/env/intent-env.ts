@@ -111,12 +111,23 @@ export function chooseThreshold(
   rule: ResolvedIntentEnvSpec["oos"]["rule"], quantile: number,
   valid: { top: Float32Array; correct: Uint8Array }, pseudoTop: Float32Array,
 ): number {
+  return rule === "pseudo" ? bestBalancedThreshold(valid, pseudoTop).threshold : chooseThresholdSimple(rule, quantile, valid);
+}
+
+function chooseThresholdSimple(rule: "none" | "quantile", quantile: number, valid: { top: Float32Array }): number {
   if (rule === "none") return 0;
-  if (rule === "quantile") {
-    const sorted = Float64Array.from(valid.top).sort();
-    return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(quantile * sorted.length))]! : 0;
-  }
-  if (pseudoTop.length === 0 || valid.top.length === 0) return 0;
+  const sorted = Float64Array.from(valid.top).sort();
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(quantile * sorted.length))]! : 0;
+}
+
+/**
+ * The pseudo rule's threshold and its score, ½·(validation rows accepted and correct +
+ * pseudo-out-of-scope queries rejected) at that threshold: `oos_balanced`, the reward metric
+ * that optimises what the final threshold is chosen for (a model that is right but unsure loses
+ * queries to rejection, which plain accuracy does not see).
+ */
+export function bestBalancedThreshold(valid: { top: Float32Array; correct: Uint8Array }, pseudoTop: Float32Array): { threshold: number; score: number } {
+  if (pseudoTop.length === 0 || valid.top.length === 0) return { threshold: 0, score: NaN };
   const candidates = [...new Set([0, ...valid.top, ...pseudoTop])].filter(Number.isFinite).sort((a, b) => a - b);
   let best = 0;
   let bestScore = -Infinity;
@@ -131,7 +142,7 @@ export function chooseThreshold(
       best = t;
     }
   }
-  return best;
+  return { threshold: best, score: bestScore };
 }
 
 export interface IntentEnvOptions {
@@ -196,6 +207,9 @@ export class IntentEnv implements Env<IntentEnvState> {
     this.horizon = Math.max(1, Math.ceil((spec.rl.budget.epochs * this.batchesPerEpoch) / spec.rl.batchesPerStep));
     const metric = spec.rl.reward.metric;
     this.stepMetrics = [metric, ...["accuracy", "cross_entropy", "macro_f1"].filter((m) => m !== metric)];
+    if (metric === "oos_balanced" && this.pseudoOos.length === 0) {
+      throw new Error(`${spec.source}: \`rl.reward.metric\` "oos_balanced" needs pseudo-out-of-scope queries; set \`oos.pseudo\` (rule "pseudo")`);
+    }
   }
 
   describe(): string {
@@ -242,7 +256,14 @@ export class IntentEnv implements Env<IntentEnvState> {
     const truth = Int32Array.from(this.rewardRows, (i) => this.data.valid.labels[i]!);
     const probs = model.predictProbs(texts);
     const trueProb = Float32Array.from(truth, (y, i) => probs[i * this.numClasses + y]!);
-    return intentMetrics({ truth, pred: predictWithThreshold(probs, this.numClasses, 0), trueProb }, this.stepMetrics);
+    const pred = predictWithThreshold(probs, this.numClasses, 0);
+    const plain = this.stepMetrics.filter((m) => m !== "oos_balanced");
+    const out = intentMetrics({ truth, pred, trueProb }, plain);
+    if (plain.length < this.stepMetrics.length) {
+      const valid = { top: topProbabilities(probs, this.numClasses), correct: Uint8Array.from(pred, (p, i) => (p === truth[i] ? 1 : 0)) };
+      out["oos_balanced"] = bestBalancedThreshold(valid, topProbabilities(model.predictProbs(this.pseudoOos), this.numClasses)).score;
+    }
+    return out;
   }
 
   private nextBatch(): number[] {
@@ -316,7 +337,7 @@ export class IntentEnv implements Env<IntentEnvState> {
       epoch: this.epoch, batchesDone: (this.epoch - 1) * this.batchesPerEpoch + Math.ceil(this.cursor / this.spec.training.batchSize),
     };
     const r = rl.reward;
-    const sign = getIntentMetric(r.metric).biggerIsBetter ? 1 : -1;
+    const sign = r.metric === "oos_balanced" || getIntentMetric(r.metric).biggerIsBetter ? 1 : -1;
     let reward = 0;
     const evalNow = atHorizon || this.stepCount % r.evalEvery === 0;
     if (Number.isFinite(loss) && evalNow) {

@@ -67,7 +67,8 @@ const rewardSchema = z.strictObject({
   /** delta: change of the validation metric at each evaluation; final: the metric at the horizon. */
   kind: z.enum(["delta", "final"]),
   /** `accuracy`, `macro_f1` or `cross_entropy` (a loss: the reward is its decrease). */
-  metric: z.enum(["accuracy", "macro_f1", "cross_entropy"]),
+  /** `oos_balanced`: ½·(valid rows accepted and correct + pseudo-out-of-scope queries rejected) at the best threshold (needs `oos.pseudo`). */
+  metric: z.enum(["accuracy", "macro_f1", "cross_entropy", "oos_balanced"]),
   /** Validation rows in the fixed seeded reward subset (all rows when the split is smaller). */
   validRows: posInt,
   evalEvery: posInt,
