@@ -4,7 +4,8 @@
  * Top to bottom: check options → load the env spec and build the env and the agent (every input
  * error surfaces here, before a run folder exists) → run folder → hooks (recorder first, then
  * the monitor: records are written before they are streamed) → episodes, one at a time
- * (`playEpisode`, online learning) or in parallel rounds (`playParallelRound`) → summary.
+ * (`playEpisode`, online learning) or in parallel rounds (`playParallelRound`, on worker threads
+ * or, with `--queue`, on `rl-train worker` processes through BullMQ) → summary.
  *
  * Reproducibility: every random draw comes from the run seed (env streams per episode, the
  * agent's own stream); a checkpoint stores every stream, the model and optimizer, the agent and
@@ -28,7 +29,7 @@ import { createRunDir, makeRunId, runMetadata } from "../core/run-id.ts";
 import { readCheckpoint, type Checkpoint } from "./checkpoint.ts";
 import { playEpisode } from "./episode.ts";
 import { checkExperimentOptions } from "./options.ts";
-import { playParallelRound } from "./parallel.ts";
+import { playParallelRound, threadExecutor, type EpisodeExecutor } from "./parallel.ts";
 import { inProcessBranchRunner, playBranchedEpisode, threadBranchRunner, type BranchRunner } from "./branches.ts";
 import { ProgressReporter } from "./progress.ts";
 import { RunSession } from "./session.ts";
@@ -56,6 +57,15 @@ export interface RunOptions {
   parallelEpisodes?: number;
   /** Worker threads for parallel episodes (results never depend on it). Default: CPU cores. */
   workers?: number;
+  /**
+   * Play the episodes of parallel rounds on `rl-train worker` processes through the BullMQ queue
+   * at this Redis URL (redis://HOST:PORT[/DB]) instead of local threads; results never depend on it.
+   */
+  queue?: string;
+  /** An already resolved env spec instead of the file `env` (queue workers receive specs as data). */
+  envSpec?: AnyEnvSpec;
+  /** An already resolved agent spec instead of the file `agent`. */
+  agentSpec?: ResolvedAgentSpec;
   /**
    * Threads for full-ranking evaluation (reward and end-of-episode metrics; results never depend
    * on it). Default auto: CPU cores, or 1 when parallel episodes already use the cores.
@@ -116,9 +126,9 @@ export async function runExperiment(options: Partial<RunOptions>): Promise<RunRe
   const o = { ...RUN_DEFAULTS, ...options } as RunOptions;
   checkExperimentOptions(o);
   const log = o.log === undefined ? stderrLog : o.log;
-  const envSpec = loadAnyEnvSpec(o.env);
+  const envSpec = o.envSpec ? structuredClone(o.envSpec) : loadAnyEnvSpec(o.env);
   if (o.budgetEpochs !== undefined) envSpec.rl.budget = { epochs: o.budgetEpochs };
-  const agentSpec = resolveAgentSpec(loadAgentSpec(o.agent));
+  const agentSpec = o.agentSpec ? structuredClone(o.agentSpec) : resolveAgentSpec(loadAgentSpec(o.agent));
   const backend = await selectBackend(o.backend, log);
   const config: Omit<RunConfig, "run_id"> = {
     seed: o.seed, episodes: o.episodes, env: envSpec, agent: agentSpec,
@@ -200,7 +210,11 @@ async function build(config: RunConfig, o: RunOptions, log: ((l: string) => void
   if (branchCount(config) > 1 && config.parallelEpisodes > 1) {
     throw new Error(`\`--parallel-episodes\` (${config.parallelEpisodes}) cannot be combined with \`rl.branches.count\` (${branchCount(config)}) in ${config.env.source}: the branches already use the cores; pass one of them`);
   }
-  const parallelBusy = (config.parallelEpisodes > 1 || branchCount(config) > 1) && (o.workers ?? os.availableParallelism()) > 1;
+  if (o.queue !== undefined && config.parallelEpisodes <= 1) {
+    throw new Error(`\`--queue\` spreads the episodes of parallel rounds over workers, but this run plays one episode at a time; pass --parallel-episodes P (P >= 2), or leave out --queue`);
+  }
+  // Queued episodes run elsewhere: this process only learns between rounds and may use every core.
+  const parallelBusy = ((config.parallelEpisodes > 1 && o.queue === undefined) || branchCount(config) > 1) && (o.workers ?? os.availableParallelism()) > 1;
   const evalThreads = useEvalThreads(parallelBusy ? 1 : (o.evalThreads ?? "auto"), config.backend.name, log ?? undefined);
   const trainThreads = useTrainThreads(parallelBusy ? 1 : (o.trainThreads ?? "auto"), config.backend.name, log ?? undefined);
   const env = await createEnv(config.env, { log: log ?? undefined });
@@ -257,8 +271,13 @@ async function loop(config: RunConfig, runDir: string, o: RunOptions, log: ((l: 
   const before = recorder.counts();
   const earlierEpisode = lastRecordedEpisode(runDir, before.episodes);
   let branchRunner: BranchRunner | undefined;
+  let executor: EpisodeExecutor | undefined;
   try {
     const P = config.parallelEpisodes;
+    if (P > 1) {
+      executor = o.queue !== undefined ? await (await import("./queue/client.ts")).queueExecutor(o.queue, log) : threadExecutor(o.workers ?? os.availableParallelism());
+      log?.(`[augrl] rounds of ${P} parallel episodes on ${executor.describe}`);
+    }
     const branches = branchSettings(config);
     if (branches.count > 1) {
       const workers = Math.min(branches.count, o.workers ?? os.availableParallelism());
@@ -271,7 +290,7 @@ async function loop(config: RunConfig, runDir: string, o: RunOptions, log: ((l: 
         resumeEnv = null;
       } else if (P > 1) {
         const eps = Array.from({ length: Math.min(P, config.episodes - start) }, (_, k) => start + k);
-        await playParallelRound(session, eps, o.workers ?? os.availableParallelism());
+        await playParallelRound(session, eps, executor!);
       } else {
         await playEpisode(session, start, resumeEnv ? { env: resumeEnv.env, episodeReturn: resumeEnv.episodeReturn, episodeStartedMs: resumeEnv.episodeStartedMs } : undefined);
         resumeEnv = null;
@@ -290,6 +309,7 @@ async function loop(config: RunConfig, runDir: string, o: RunOptions, log: ((l: 
   } finally {
     session.progress.stop();
     await branchRunner?.close();
+    await executor?.close?.();
     env.dispose();
     (agent as Agent & { dispose?(): void }).dispose?.();
     await monitor?.close();

@@ -9,6 +9,7 @@ import { baselineCommand } from "./baseline.ts";
 import { dataCommand } from "./data.ts";
 import { monitorCommand } from "./monitor.ts";
 import { compareCommand, exportPolicyCommand, resumeCommand, runCommand } from "./run.ts";
+import { workerCommand } from "./worker.ts";
 
 export async function main(argv: string[]): Promise<void> {
   await yargs(argv)
@@ -22,6 +23,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(monitorCommand)
     .command(augmentCommand)
     .command(dataCommand)
+    .command(workerCommand)
     .demandCommand(1, "pass a command; see rl-train --help")
     .strict()
     .fail((msg, err) => {

@@ -8,6 +8,7 @@
  */
 import type { Argv } from "yargs";
 import { BACKEND_CHOICES, type BackendChoice } from "../tf/backend.ts";
+import { parseQueueUrl } from "./queue/url.ts";
 
 /** Default folder that holds one subfolder per run. */
 export const DEFAULT_OUT_DIR = "runs";
@@ -163,6 +164,7 @@ export interface ExperimentNumbers {
   trainThreads?: unknown;
   backend?: unknown;
   out?: unknown;
+  queue?: unknown;
 }
 
 /** Check every option of `rl-train run` / `resume` with the spec's rules, naming the option. Throws on the first bad one. */
@@ -176,6 +178,10 @@ export function checkExperimentOptions(o: ExperimentNumbers): void {
   if (o.monitor !== undefined) parseNumberOption("--monitor", o.monitor, PORT_RULE);
   if (o.evalThreads !== undefined) parseThreads("--eval-threads", o.evalThreads);
   if (o.trainThreads !== undefined) parseThreads("--train-threads", o.trainThreads);
+  if (o.queue !== undefined) {
+    parseQueueUrl("--queue", o.queue);
+    if (o.workers !== undefined) throw new Error(`\`--workers\` (${show(o.workers)}) sets local threads and does not apply with \`--queue\`: each \`rl-train worker\` sets its own --concurrency; drop one of them`);
+  }
   if (o.backend !== undefined && !(BACKEND_CHOICES as readonly string[]).includes(o.backend as string)) {
     throw new Error(`\`--backend\` must be one of ${BACKEND_CHOICES.join(", ")}; got ${show(o.backend)}`);
   }

@@ -8,9 +8,14 @@
  * on P (`--parallel-episodes`) and the seed, never on the number of workers N: a worker only
  * decides *where* an episode runs.
  *
+ * Where episodes run is an `EpisodeExecutor` passed in by the caller: `threadExecutor(N)` (worker
+ * threads of this process, the default) or the BullMQ executor of `--queue` (src/cli/queue), which
+ * plays the same `FrozenEpisodeJob`s with `playFrozenEpisode` on other processes or machines.
+ *
  * Live monitor: each step is posted to the training thread as soon as it is played and
  * forwarded to the monitor then; the recorder writes the round's rows in episode order when the
- * round ends (so the files never depend on which worker finished first).
+ * round ends (so the files never depend on which worker finished first). Rows are built from the
+ * episode's final result; a step an executor did not stream live is sent to the monitor then.
  */
 import { Worker } from "node:worker_threads";
 import { Rng } from "../core/rng.ts";
@@ -81,62 +86,102 @@ export type EpisodeWorkerMessage =
   | { type: "error"; error: string };
 
 /**
- * Play `jobs` on up to `workers` worker threads (in-process when workers <= 1); results in job
- * order. `onStep(job index, step index, step)` is called as each step is played.
+ * The episode's own code threw (a bad spec, missing data, a bug): playing it again would fail
+ * the same way. Other failures (the thread died) are not of this class.
  */
-export async function playRound(jobs: FrozenEpisodeJob[], workers: number, onStep?: (job: number, index: number, step: PlayedStep) => void): Promise<PlayedEpisode[]> {
-  if (workers <= 1) {
-    const out: PlayedEpisode[] = [];
-    for (const [j, job] of jobs.entries()) out.push(await playFrozenEpisode(job, (i, s) => onStep?.(j, i, s)));
-    return out;
-  }
-  const results: PlayedEpisode[] = new Array(jobs.length);
-  let next = 0;
-  const runOne = (j: number) =>
-    new Promise<PlayedEpisode>((resolve, reject) => {
-      const job = jobs[j]!;
-      const w = new Worker(new URL("../core/worker-bootstrap.mjs", import.meta.url), {
-        workerData: { module: new URL("./episode-worker.ts", import.meta.url).href, job },
-      });
-      w.on("message", (m: EpisodeWorkerMessage) => {
-        if (m.type === "step") {
-          onStep?.(j, m.index, m.step);
-          return;
-        }
-        void w.terminate();
-        if (m.type === "error") reject(new Error(`episode ${job.episode} failed in a worker: ${m.error}`));
-        else resolve(m.episode);
-      });
-      w.once("error", reject);
+export class EpisodeFailed extends Error {}
+
+/** Threads for evaluation and gradient shards inside an episode thread (speed only: results never depend on them). */
+export interface EpisodeThreads {
+  eval: number;
+  train: number;
+}
+
+/** Play one job on a new worker thread of this process (its own wasm backend). */
+export function playEpisodeInThread(job: FrozenEpisodeJob, onStep?: (index: number, step: PlayedStep) => void, threads?: EpisodeThreads): Promise<PlayedEpisode> {
+  return new Promise<PlayedEpisode>((resolve, reject) => {
+    const w = new Worker(new URL("../core/worker-bootstrap.mjs", import.meta.url), {
+      workerData: { module: new URL("./episode-worker.ts", import.meta.url).href, job, threads },
     });
-  await Promise.all(
-    Array.from({ length: Math.min(workers, jobs.length) }, async () => {
-      while (next < jobs.length) {
-        const i = next++;
-        results[i] = await runOne(i);
+    let settled = false;
+    w.on("message", (m: EpisodeWorkerMessage) => {
+      if (m.type === "step") {
+        onStep?.(m.index, m.step);
+        return;
       }
-    }),
-  );
-  return results;
+      settled = true;
+      void w.terminate();
+      if (m.type === "error") reject(new EpisodeFailed(`episode ${job.episode} failed: ${m.error}`));
+      else resolve(m.episode);
+    });
+    w.once("error", (err) => {
+      settled = true;
+      reject(err);
+    });
+    w.once("exit", (code) => {
+      if (!settled) reject(new Error(`the thread of episode ${job.episode} exited (code ${code}) before reporting a result`));
+    });
+  });
+}
+
+/**
+ * Where the episodes of a round are played. Results come back in job order; `onStep(job index,
+ * step index, step)` may be called as steps are played, at most once per step, or not at all.
+ */
+export interface EpisodeExecutor {
+  /** For the run's log: e.g. "2 worker threads". */
+  readonly describe: string;
+  play(jobs: FrozenEpisodeJob[], onStep?: (job: number, index: number, step: PlayedStep) => void): Promise<PlayedEpisode[]>;
+  close?(): Promise<void>;
+}
+
+/** Play jobs on up to `workers` worker threads of this process (in-process, one after the other, when workers <= 1). */
+export function threadExecutor(workers: number): EpisodeExecutor {
+  return {
+    describe: workers <= 1 ? "this thread" : `${workers} worker threads`,
+    play: async (jobs, onStep) => {
+      if (workers <= 1) {
+        const out: PlayedEpisode[] = [];
+        for (const [j, job] of jobs.entries()) out.push(await playFrozenEpisode(job, (i, s) => onStep?.(j, i, s)));
+        return out;
+      }
+      const results: PlayedEpisode[] = new Array(jobs.length);
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: Math.min(workers, jobs.length) }, async () => {
+          while (next < jobs.length) {
+            const j = next++;
+            results[j] = await playEpisodeInThread(jobs[j]!, (i, s) => onStep?.(j, i, s));
+          }
+        }),
+      );
+      return results;
+    },
+  };
+}
+
+/** Play `jobs` with `executor`; results in job order. */
+export function playRound(jobs: FrozenEpisodeJob[], executor: EpisodeExecutor, onStep?: (job: number, index: number, step: PlayedStep) => void): Promise<PlayedEpisode[]> {
+  return executor.play(jobs, onStep);
 }
 
 /**
  * One round of `episodes` played in parallel from the agent's current (frozen) policy, then
  * observed, learned from and recorded in episode order.
  */
-export async function playParallelRound(session: RunSession, episodes: number[], workers: number): Promise<void> {
+export async function playParallelRound(session: RunSession, episodes: number[], executor: EpisodeExecutor): Promise<void> {
   const { config, agent } = session;
   const shared = agent.save();
   const jobs = episodes.map((ep) => ({
     env: config.env, agent: config.agent, agentState: episodeAgentState(shared, config.seed, ep), backend: config.backend.name,
     episode: ep, seed: episodeSeed(config.seed, ep),
   }));
-  // Rows are built (and time-stamped) when a step is played, streamed live, and recorded unchanged after the round.
-  const rows = jobs.map(() => [] as ReturnType<RunSession["stepRow"]>[]);
-  const played = await playRound(jobs, workers, (j, i, st) => {
-    const row = session.stepRow(jobs[j]!.episode, i, Float32Array.from(st.observation), st.action, st.reward, st.info, session.wallMs());
-    rows[j]![i] = row;
-    session.live?.onStep?.(row);
+  // Time stamps of the steps streamed live (rows are built, and sent to the monitor, as they are played).
+  const liveWall = jobs.map(() => [] as number[]);
+  const played = await playRound(jobs, executor, (j, i, st) => {
+    const wall = session.wallMs();
+    liveWall[j]![i] = wall;
+    session.live?.onStep?.(session.stepRow(jobs[j]!.episode, i, Float32Array.from(st.observation), st.action, st.reward, st.info, wall));
   });
   for (const [j, pe] of played.entries()) {
     let ret = 0;
@@ -144,7 +189,10 @@ export async function playParallelRound(session: RunSession, episodes: number[],
       agent.observe(st);
       const learner = await agent.update();
       ret += st.reward;
-      session.recordStep(rows[j]![k]!, st.info, ret, learner, st.horizon, session.live !== undefined);
+      // The recorded row comes from the episode's result; a step not streamed live goes to the monitor now.
+      const wall = liveWall[j]![k];
+      const row = session.stepRow(pe.episode, k, Float32Array.from(st.observation), st.action, st.reward, st.info, wall ?? session.wallMs());
+      session.recordStep(row, st.info, ret, learner, st.horizon, session.live !== undefined && wall !== undefined);
       session.recordUpdate(pe.episode, k + 1, learner);
     }
     session.recordEpisode(pe.episode, pe.steps.length, ret, pe.final, pe.duration_s);

@@ -17,6 +17,7 @@ export const runCommand: CommandModule<object, any> = {
       .option("checkpoint-every", numberOption("--checkpoint-every", "checkpoint every N steps, 0 = at episode ends only (default: the spec's rl.checkpointEvery)", { integer: true, min: 0, max: 1_000_000_000 }))
       .option("parallel-episodes", numberOption("--parallel-episodes", "episodes played at once from one frozen policy; the agent learns between rounds (results depend on this)", { integer: true, min: 1, max: 1024 }, 1))
       .option("workers", numberOption("--workers", "worker threads for parallel episodes, one wasm backend each (default: CPU cores; results never depend on it)", { integer: true, min: 1, max: 256 }))
+      .option("queue", { type: "string", describe: "play the episodes of parallel rounds on `rl-train worker` processes through the BullMQ queue at this Redis URL (redis://HOST:PORT[/DB]); results never depend on it" })
       .option("monitor", numberOption("--monitor", "serve the live monitor on this port (e.g. 8765; 0 picks a free one)", PORT_RULE))
       .option("host", { type: "string", default: "127.0.0.1", describe: "monitor bind address; off loopback a token is required" })
       .option("token", { type: "string", describe: "monitor access token (generated and printed when binding off loopback)" }),
@@ -25,7 +26,7 @@ export const runCommand: CommandModule<object, any> = {
     const r = await runExperiment({
       env: a.env, agent: a.agent, out: a.out, backend: a.backend, monitorHost: a.host, token: a.token,
       episodes: a.episodes, seed: a.seed, budgetEpochs: a["budget-epochs"], checkpointEvery: a["checkpoint-every"],
-      parallelEpisodes: a["parallel-episodes"], workers: a.workers, monitor: a.monitor,
+      parallelEpisodes: a["parallel-episodes"], workers: a.workers, monitor: a.monitor, queue: a.queue,
       evalThreads: parseThreads("--eval-threads", a["eval-threads"]),
       trainThreads: parseThreads("--train-threads", a["train-threads"]),
     });
@@ -38,10 +39,12 @@ export const runCommand: CommandModule<object, any> = {
 export const resumeCommand: CommandModule<object, any> = {
   command: "resume <run>",
   describe: "continue a killed run from its last checkpoint",
-  builder: (y) => y.positional("run", { type: "string", describe: "run folder, e.g. runs/<run-id>" }),
+  builder: (y) =>
+    y.positional("run", { type: "string", describe: "run folder, e.g. runs/<run-id>" })
+      .option("queue", { type: "string", describe: "play parallel rounds on queue workers (Redis URL); jobs that finished before are not run again" }),
   handler: async (a) => {
     const { resumeExperiment } = await import("./experiment.ts");
-    const r = await resumeExperiment(a.run);
+    const r = await resumeExperiment(a.run, a.queue === undefined ? {} : { queue: a.queue });
     console.log(`run folder: ${r.runDir}`);
   },
 };
