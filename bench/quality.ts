@@ -6,10 +6,16 @@
  *       [--budget-epochs 5] [--workers 2] [--grid crop:0.2,mask:0.2,substitute:0.2,insert:0.2]
  *       [--grid-seed 100] [--transfer-seed 4] [--out bench/results/quality-cells]
  *       [--warm-start-epochs N [--warm-start-seed 42] | --warm-start model.json] [--name quality-beauty]
+ *       [--queue redis://HOST:PORT[/DB]]
  *
  * Every (agent, seed) cell is one `rl-train run` episode at the same training budget, run in its
  * own process (the wasm backend uses one core per process), up to `--workers` at once. A cell
  * that already has a result file is skipped, so an interrupted benchmark resumes where it was.
+ * With `--queue`, every cell is a job for `rl-train worker` processes (any number, any machine;
+ * `--workers` does not apply): the job carries the resolved env and agent specs, the worker runs
+ * the same `runCell` on a thread and returns the outcome and the run folder's files, which this
+ * process writes into `<out>/runs/<key>/` before the cell's result file, so resuming works the
+ * same way (and a job that finished while this process was down is not run again).
  * - fixed-best: every grid candidate is run once at `--grid-seed` (not an evaluation seed) and
  *   the best *validation* NDCG@10 picks the (op, magnitude) used for the evaluation seeds.
  * - transfer: the schedule exported from the learned run (reinforce/ppo) with the best
@@ -27,6 +33,8 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { mean, sampleStandardDeviation } from "simple-statistics";
 import { markdownTable, provenance, writeResult } from "./report.ts";
+import type { CellSpec } from "../src/cli/cell.ts";
+import type { CellJobResult } from "../src/cli/queue/worker.ts";
 
 const { values: a } = parseArgs({
   options: {
@@ -43,6 +51,7 @@ const { values: a } = parseArgs({
     "warm-start-epochs": { type: "string" },
     "warm-start-seed": { type: "string", default: "42" },
     "warm-start": { type: "string" },
+    queue: { type: "string" },
   },
 });
 const seeds = a.seeds!.split(",").map(Number);
@@ -102,9 +111,27 @@ function specFor(agent: string): string {
   return p;
 }
 
-/** Run one cell in a child process (own wasm backend, own core). */
+const queue = a.queue ? await (await import("../src/cli/queue/client.ts")).QueueClient.connect(a.queue, (l) => console.error(l)) : undefined;
+
+/** Run one cell as a queue job; write its run folder's files and its result file here. */
+async function runQueuedCell(cell: Cell): Promise<CellResult> {
+  const { loadAnyEnvSpec } = await import("../src/env/index.ts");
+  const { loadAgentSpec, resolveAgentSpec } = await import("../src/agents/index.ts");
+  const input: CellSpec = { agent: cell.agent, seed: cell.seed, key: cell.key, env: loadAnyEnvSpec(cellSpec.env), agentSpec: resolveAgentSpec(loadAgentSpec(cell.spec)), budgetEpochs: budget, out: "" };
+  const [res] = await queue!.run<CellSpec, CellJobResult>("cell", [input], () => `cell ${cell.key}`);
+  const runDir = path.join(outDir, "runs", cell.key);
+  fs.mkdirSync(runDir, { recursive: true });
+  for (const [name, b64] of Object.entries(res!.files)) fs.writeFileSync(path.join(runDir, name), Buffer.from(b64, "base64"));
+  const r: CellResult = { ...res!.outcome, runDir, wall_s: res!.wall_s };
+  fs.writeFileSync(resultFile(cell.key), JSON.stringify(r, null, 2));
+  console.error(`[quality] ${cell.key}: valid NDCG@10 ${r.valid["NDCG@10"]!.toFixed(4)} test NDCG@10 ${r.test["NDCG@10"]!.toFixed(4)} (${r.wall_s.toFixed(0)}s on a queue worker)`);
+  return r;
+}
+
+/** Run one cell in a child process (own wasm backend, own core), or as a queue job with `--queue`. */
 function runCell(cell: Cell): Promise<CellResult> {
   if (done(cell.key)) return Promise.resolve(load(cell.key));
+  if (queue) return runQueuedCell(cell);
   console.error(`[quality] ${cell.key}: started (${budget} epoch(s); runs/${cell.key}/steps.arrows fills as it trains)`);
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
@@ -134,7 +161,8 @@ async function runAll(cells: Cell[]): Promise<CellResult[]> {
       results[i] = await runCell(cells[i]!);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Number(a.workers)) }, worker));
+  // Queued cells all go to the queue at once: the workers decide how many run together.
+  await Promise.all(Array.from({ length: queue ? cells.length : Math.max(1, Number(a.workers)) }, worker));
   return results;
 }
 
@@ -235,3 +263,4 @@ const md = [
 ].join("\n");
 writeResult(a.name!, json, md);
 console.log(md);
+await queue?.close();

@@ -120,19 +120,21 @@ export class QueueClient {
 
   /** Add the job, or attach to the one with its id (retrying it when it failed before). */
   private async submit(e: Envelope, id: string): Promise<Job> {
-    const job = await this.queue.add(e.kind, e, {
+    const existing = await Job.fromId(this.queue, id);
+    if (existing) {
+      const state = await existing.getState();
+      if (state === "completed") this.log?.(`[augrl] ${e.label}: done before on the queue (job ${id}); using its result`);
+      else if (state === "failed") {
+        this.log?.(`[augrl] ${e.label}: failed before (${existing.failedReason || "no reason kept"}); trying again`);
+        await existing.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
+      } else this.log?.(`[augrl] ${e.label}: already on the queue (job ${id}, ${state}); waiting for it`);
+      return existing;
+    }
+    // An add racing another coordinator's add of the same id returns that job: still one job.
+    return this.queue.add(e.kind, e, {
       jobId: id, attempts: ATTEMPTS, backoff: { type: "fixed", delay: 2000 },
       removeOnComplete: KEEP_COMPLETED, removeOnFail: KEEP_FAILED,
     });
-    const state = await job.getState();
-    if (state === "completed") this.log?.(`[augrl] ${e.label}: already done on the queue (job ${id}); using its result`);
-    else if (state === "active") this.log?.(`[augrl] ${e.label}: already running on a worker (job ${id}); waiting for it`);
-    else if (state === "failed") {
-      const old = await Job.fromId(this.queue, id);
-      this.log?.(`[augrl] ${e.label}: failed before (${old?.failedReason ?? "no reason kept"}); trying again`);
-      await job.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
-    }
-    return job;
   }
 
   async close(): Promise<void> {

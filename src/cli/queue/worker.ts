@@ -50,6 +50,8 @@ export interface CellJobResult {
   outcome: Omit<CellOutcome, "runDir">;
   /** File name → contents, base64. */
   files: Record<string, string>;
+  /** Seconds the cell ran on the worker (its time in the queue not counted). */
+  wall_s: number;
 }
 
 export interface WorkerHandle {
@@ -134,6 +136,7 @@ class CellFailed extends Error {}
 /** Run a cell job on a thread into a temporary folder and return its outcome and files. */
 async function runCellJob(input: CellSpec, threads: EpisodeThreads): Promise<CellJobResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "augrl-cell-"));
+  const t0 = performance.now();
   try {
     const cell: CellSpec = { ...input, out: dir, evalThreads: threads.eval, trainThreads: threads.train };
     const outcome = await new Promise<CellOutcome>((resolve, reject) => {
@@ -157,7 +160,7 @@ async function runCellJob(input: CellSpec, threads: EpisodeThreads): Promise<Cel
     });
     const files = Object.fromEntries(Object.entries(readRunFiles(outcome.runDir)).map(([k, v]) => [k, v.toString("base64")]));
     const { runDir: _runDir, ...rest } = outcome;
-    return { outcome: rest, files };
+    return { outcome: rest, files, wall_s: (performance.now() - t0) / 1000 };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
