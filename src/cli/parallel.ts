@@ -85,23 +85,11 @@ export type EpisodeWorkerMessage =
   | { type: "done"; episode: PlayedEpisode }
   | { type: "error"; error: string };
 
-/**
- * The episode's own code threw (a bad spec, missing data, a bug): playing it again would fail
- * the same way. Other failures (the thread died) are not of this class.
- */
-export class EpisodeFailed extends Error {}
-
-/** Threads for evaluation and gradient shards inside an episode thread (speed only: results never depend on them). */
-export interface EpisodeThreads {
-  eval: number;
-  train: number;
-}
-
 /** Play one job on a new worker thread of this process (its own wasm backend). */
-export function playEpisodeInThread(job: FrozenEpisodeJob, onStep?: (index: number, step: PlayedStep) => void, threads?: EpisodeThreads): Promise<PlayedEpisode> {
+export function playEpisodeInThread(job: FrozenEpisodeJob, onStep?: (index: number, step: PlayedStep) => void): Promise<PlayedEpisode> {
   return new Promise<PlayedEpisode>((resolve, reject) => {
     const w = new Worker(new URL("../core/worker-bootstrap.mjs", import.meta.url), {
-      workerData: { module: new URL("./episode-worker.ts", import.meta.url).href, job, threads },
+      workerData: { module: new URL("./episode-worker.ts", import.meta.url).href, job },
     });
     let settled = false;
     w.on("message", (m: EpisodeWorkerMessage) => {
@@ -111,7 +99,7 @@ export function playEpisodeInThread(job: FrozenEpisodeJob, onStep?: (index: numb
       }
       settled = true;
       void w.terminate();
-      if (m.type === "error") reject(new EpisodeFailed(`episode ${job.episode} failed: ${m.error}`));
+      if (m.type === "error") reject(new Error(`episode ${job.episode} failed in a worker: ${m.error}`));
       else resolve(m.episode);
     });
     w.once("error", (err) => {

@@ -2,13 +2,13 @@
  * `rl-train worker --queue redis://HOST:PORT`: a long-lived process that takes augrl jobs from
  * the BullMQ queue and runs them with the code local runs use.
  *
- * - An episode job is played by `playFrozenEpisode` on a worker thread (`playEpisodeInThread`,
- *   as local parallel rounds do); each step is reported as job progress, the played episode is
- *   the job's result. A cell job is `runCell` on a worker thread, its run folder's files (not
- *   the checkpoints) returned in the result.
- * - Jobs run on threads, never on the main thread: training blocks a thread for seconds, and
- *   the main thread must keep renewing the jobs' locks in Redis, or BullMQ would take a running
- *   job for a lost one and hand it to another worker.
+ * - An episode job is played by `playFrozenEpisode`, as in local parallel rounds; each step is
+ *   reported as job progress, the played episode is the job's result. A cell job is `runCell`,
+ *   its run folder's files (not the checkpoints) returned in the result.
+ * - Jobs run on job threads (job-thread.ts; one per `--concurrency` slot, kept between jobs),
+ *   never on the main thread: training blocks a thread for seconds, and the main thread must
+ *   keep renewing the jobs' locks in Redis, or BullMQ would take a running job for a lost one
+ *   and hand it to another worker.
  * - Refusals and deterministic failures (another protocol or code version, missing or
  *   different data, an error thrown by the job's own code) throw BullMQ's UnrecoverableError:
  *   the job fails at once, without retries, and the coordinator reports the reason. A thread
@@ -21,8 +21,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Worker as ThreadWorker } from "node:worker_threads";
 import { UnrecoverableError, Worker, type Job } from "bullmq";
-import { EpisodeFailed, playEpisodeInThread, type EpisodeThreads, type FrozenEpisodeJob, type PlayedStep } from "../parallel.ts";
+import type { FrozenEpisodeJob, PlayedEpisode } from "../parallel.ts";
 import { readRunFiles, type CellOutcome, type CellSpec } from "../cell.ts";
+import type { ThreadMessage, ThreadTask } from "./job-thread.ts";
 import { checkRedis, type JobBody, type StepProgress } from "./client.ts";
 import { localizeSpec, MissingData } from "./paths.ts";
 import { codeVersion, decode, encode, PROTOCOL_VERSION, QUEUE_NAME, refusal, type Envelope } from "./protocol.ts";
@@ -63,9 +64,59 @@ export interface WorkerHandle {
   close(force?: boolean): Promise<void>;
 }
 
-export function workerThreads(threads: number | "auto" | undefined, concurrency: number): EpisodeThreads {
-  const n = threads === undefined || threads === "auto" ? Math.max(1, Math.min(4, Math.floor(os.availableParallelism() / concurrency))) : threads;
-  return { eval: n, train: n };
+/** Helper threads per job: `auto` shares the cores among the jobs that run at once. */
+export function workerThreads(threads: number | "auto" | undefined, concurrency: number): number {
+  return threads === undefined || threads === "auto" ? Math.max(1, Math.min(4, Math.floor(os.availableParallelism() / concurrency))) : threads;
+}
+
+/** The job's own code threw (a bad spec, a bug): running it again would fail the same way. */
+class JobFailed extends Error {}
+
+/** A long-lived job thread running one task at a time; replaced when it dies. */
+class JobThread {
+  private thread: ThreadWorker | undefined;
+
+  constructor(private readonly threads: number) {}
+
+  run<T>(task: ThreadTask, label: string, onStep?: (index: number, step: unknown) => void): Promise<T> {
+    const w = (this.thread ??= new ThreadWorker(new URL("../../core/worker-bootstrap.mjs", import.meta.url), {
+      workerData: { module: new URL("./job-thread.ts", import.meta.url).href, threads: this.threads },
+    }));
+    return new Promise<T>((resolve, reject) => {
+      const done = () => {
+        w.off("message", onMessage);
+        w.off("error", onError);
+        w.off("exit", onExit);
+      };
+      const onMessage = (m: ThreadMessage) => {
+        if (m.type === "step") return onStep?.(m.index, m.step);
+        done();
+        if (m.type === "error") reject(new JobFailed(`${label} failed: ${m.error}`));
+        else resolve(m.value as T);
+      };
+      // A dead thread (out of memory, a crash) is not the job's fault: the job may be retried on a new thread.
+      const onError = (err: Error) => {
+        done();
+        this.thread = undefined;
+        void w.terminate();
+        reject(new Error(`the job thread died during ${label}: ${err.message}`));
+      };
+      const onExit = (code: number) => {
+        done();
+        this.thread = undefined;
+        reject(new Error(`the job thread exited (code ${code}) during ${label}`));
+      };
+      w.on("message", onMessage);
+      w.once("error", onError);
+      w.once("exit", onExit);
+      w.postMessage(task);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.thread?.terminate();
+    this.thread = undefined;
+  }
 }
 
 export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
@@ -78,6 +129,18 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   const name = `${os.hostname()}:${process.pid}`;
   const finished = { episode: 0, cell: 0, failed: 0 };
   const lockMs = o.lockMs ?? 30_000;
+  // BullMQ runs at most `concurrency` processors at once: one idle thread is always there for each.
+  const idle: JobThread[] = [];
+  const all: JobThread[] = [];
+  const withThread = async <T>(f: (t: JobThread) => Promise<T>): Promise<T> => {
+    let t = idle.pop();
+    if (!t) all.push((t = new JobThread(threads)));
+    try {
+      return await f(t);
+    } finally {
+      idle.push(t);
+    }
+  };
 
   const processor = async (job: Job): Promise<string> => {
     const why = refusal(job.data, { protocol: PROTOCOL_VERSION, code });
@@ -91,13 +154,13 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
     try {
       const body = decode<JobBody<unknown>>(e.body);
       const input = localizeSpec(body.input, body.files);
-      const result = e.kind === "episode" ? await runEpisode(job, input as FrozenEpisodeJob, threads) : encode(await runCellJob(input as CellSpec, threads));
+      const result = await withThread((t) => (e.kind === "episode" ? runEpisode(t, job, e.label, input as FrozenEpisodeJob) : runCellJob(t, e.label, input as CellSpec).then(encode)));
       log?.(`[worker] ${e.label}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       return result;
     } catch (err) {
       const m = (err as Error).message;
       log?.(`[worker] ${e.label}: failed: ${m}`);
-      if (err instanceof MissingData || err instanceof EpisodeFailed || err instanceof CellFailed) throw new UnrecoverableError(`on worker ${name}: ${m}`);
+      if (err instanceof MissingData || err instanceof JobFailed) throw new UnrecoverableError(`on worker ${name}: ${m}`);
       throw err;
     }
   };
@@ -111,53 +174,34 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   // Connection trouble is retried by ioredis; report it rather than crash.
   worker.on("error", (err) => log?.(`[worker] queue error: ${err.message}`));
   await worker.waitUntilReady();
-  log?.(`[worker] ${name} takes jobs from ${c.display} (queue ${QUEUE_NAME}, ${concurrency} at a time, ${threads.eval} thread(s) each, code ${code}, protocol ${PROTOCOL_VERSION})`);
+  log?.(`[worker] ${name} takes jobs from ${c.display} (queue ${QUEUE_NAME}, ${concurrency} at a time, ${threads} thread(s) each, code ${code}, protocol ${PROTOCOL_VERSION})`);
   return {
     name, finished,
-    close: (force = false) => worker.close(force),
+    close: async (force = false) => {
+      await worker.close(force);
+      await Promise.all(all.map((t) => t.close()));
+    },
   };
 }
 
-/** Play an episode job on a thread, reporting each step as job progress (in order). */
-async function runEpisode(job: Job, input: FrozenEpisodeJob, threads: EpisodeThreads): Promise<string> {
+/** Play an episode job on a job thread, reporting each step as job progress (in order). */
+async function runEpisode(t: JobThread, job: Job, label: string, input: FrozenEpisodeJob): Promise<string> {
   let reported = Promise.resolve();
-  const played = await playEpisodeInThread(input, (index: number, step: PlayedStep) => {
+  const played = await t.run<PlayedEpisode>({ kind: "episode", job: input }, label, (index, step) => {
     const p: StepProgress = { index, step: encode(step) };
     // Progress is for the live monitor only: a lost update changes no result.
     reported = reported.then(() => job.updateProgress(p)).catch(() => {});
-  }, threads);
+  });
   await reported;
   return encode(played);
 }
 
-/** The cell's own code failed (bad spec, a bug): running it again would fail the same way. */
-class CellFailed extends Error {}
-
-/** Run a cell job on a thread into a temporary folder and return its outcome and files. */
-async function runCellJob(input: CellSpec, threads: EpisodeThreads): Promise<CellJobResult> {
+/** Run a cell job on a job thread into a temporary folder and return its outcome and files. */
+async function runCellJob(t: JobThread, label: string, input: CellSpec): Promise<CellJobResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "augrl-cell-"));
   const t0 = performance.now();
   try {
-    const cell: CellSpec = { ...input, out: dir, evalThreads: threads.eval, trainThreads: threads.train };
-    const outcome = await new Promise<CellOutcome>((resolve, reject) => {
-      const w = new ThreadWorker(new URL("../../core/worker-bootstrap.mjs", import.meta.url), {
-        workerData: { module: new URL("./cell-worker.ts", import.meta.url).href, cell },
-      });
-      let settled = false;
-      w.on("message", (m: { type: "done"; outcome: CellOutcome } | { type: "error"; error: string }) => {
-        settled = true;
-        void w.terminate();
-        if (m.type === "error") reject(new CellFailed(`cell ${input.key} failed: ${m.error}`));
-        else resolve(m.outcome);
-      });
-      w.once("error", (err) => {
-        settled = true;
-        reject(err);
-      });
-      w.once("exit", (code) => {
-        if (!settled) reject(new Error(`the thread of cell ${input.key} exited (code ${code}) before reporting a result`));
-      });
-    });
+    const outcome = await t.run<CellOutcome>({ kind: "cell", cell: { ...input, out: dir } }, label);
     const files = Object.fromEntries(Object.entries(readRunFiles(outcome.runDir)).map(([k, v]) => [k, v.toString("base64")]));
     const { runDir: _runDir, ...rest } = outcome;
     return { outcome: rest, files, wall_s: (performance.now() - t0) / 1000 };

@@ -1,0 +1,40 @@
+/**
+ * Body of a queue worker's job thread (see worker.ts): a long-lived thread that plays the jobs
+ * it is sent, one at a time, with the functions local runs use (`playFrozenEpisode` for an
+ * episode, `runCell` for a benchmark cell). It keeps its wasm backend, loaded modules and
+ * helper threads between jobs: starting a thread costs seconds, as much as a short episode.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { useEvalThreads } from "../../models/eval-pool.ts";
+import { useTrainThreads } from "../../models/train-pool.ts";
+import { runCell, type CellSpec } from "../cell.ts";
+import { playFrozenEpisode, type FrozenEpisodeJob } from "../parallel.ts";
+
+/** A job for the thread. */
+export type ThreadTask = { kind: "episode"; job: FrozenEpisodeJob } | { kind: "cell"; cell: CellSpec };
+
+/** Messages from the thread: steps of an episode as played, then the result or the job's error. */
+export type ThreadMessage =
+  | { type: "step"; index: number; step: unknown }
+  | { type: "done"; value: unknown }
+  | { type: "error"; error: string };
+
+const { threads } = workerData as { threads: number };
+const post = (m: ThreadMessage) => parentPort!.postMessage(m);
+
+parentPort!.on("message", (task: ThreadTask) => {
+  void (async () => {
+    try {
+      if (task.kind === "episode") {
+        // Helper threads for evaluation and gradient shards (kept between jobs; speed only, results never depend on them).
+        useEvalThreads(threads, task.job.backend);
+        useTrainThreads(threads, task.job.backend);
+        post({ type: "done", value: await playFrozenEpisode(task.job, (index, step) => post({ type: "step", index, step })) });
+      } else {
+        post({ type: "done", value: await runCell({ ...task.cell, evalThreads: threads, trainThreads: threads }, null) });
+      }
+    } catch (err) {
+      post({ type: "error", error: (err as Error).stack ?? String(err) });
+    }
+  })();
+});
