@@ -3,7 +3,7 @@
  * machine, against the same run on local threads (no queue).
  *
  *   npm run bench:queue -- [--env envs/beauty-1k-sasrec.json] [--agent policies/random.json]
- *       [--episodes 4] [--parallel-episodes 2] [--seed 9] [--workers 1,2] [--name queue-throughput]
+ *       [--episodes 4] [--parallel-episodes 2] [--seed 9] [--workers 1,2] [--threads auto|N] [--name queue-throughput]
  *
  * Starts its own redis-server on a free loopback port (no persistence) and empties it before
  * every measured run: job ids are content hashes, so a second run of the same command would
@@ -31,6 +31,8 @@ const { values: a } = parseArgs({
     "parallel-episodes": { type: "string", default: "2" },
     seed: { type: "string", default: "9" },
     workers: { type: "string", default: "1,2" },
+    // Each worker's --threads (helper threads per job): auto lets one worker use every core for evaluation.
+    threads: { type: "string", default: "auto" },
     name: { type: "string", default: "queue-throughput" },
   },
 });
@@ -73,7 +75,7 @@ try {
     const client = new Redis(redis.url);
     await client.flushall();
     client.disconnect();
-    const workers = await Promise.all(Array.from({ length: n }, () => startWorkerProcess(redis.url)));
+    const workers = await Promise.all(Array.from({ length: n }, () => startWorkerProcess(redis.url, ["--threads", a.threads!])));
     try {
       const before = load();
       const r = await timed([...runArgs, "--queue", redis.url, "--out", path.join(tmp, `queue-${n}`)]);
@@ -95,7 +97,7 @@ const ratio = one && two ? one.wall_s / two.wall_s : null;
 const prov = provenance();
 const uptimeAtEnd = uptime();
 const json = {
-  command: prov.command, run_command: `rl-train ${runArgs.join(" ")} [--queue URL]`, machine: prov.machine, cpus: prov.cpus, node: prov.node, commit: prov.commit, dirty: prov.dirty, date: prov.date,
+  command: prov.command, worker_threads: a.threads, run_command: `rl-train ${runArgs.join(" ")} [--queue URL]`, machine: prov.machine, cpus: prov.cpus, node: prov.node, commit: prov.commit, dirty: prov.dirty, date: prov.date,
   uptime_at_end: uptimeAtEnd,
   results: measured.map(({ runDir: _r, ...m }) => m),
   throughput_ratio_2_vs_1_workers: ratio,
@@ -104,7 +106,7 @@ const json = {
 const md = [
   "# Queue throughput: 1 vs 2 `rl-train worker` processes on one machine", "",
   `Run: \`rl-train ${runArgs.join(" ")} [--queue URL]\`; ${prov.machine}, Node ${prov.node}, commit ${prov.commit}${prov.dirty ? " (uncommitted changes)" : ""}, ${prov.date}.`,
-  `Command: \`${prov.command}\`. Workers with default settings (\`--concurrency 1 --threads auto\`), redis-server on loopback.`, "",
+  `Command: \`${prov.command}\`. Workers: \`rl-train worker --queue URL --concurrency 1 --threads ${a.threads}\`; redis-server on loopback.`, "",
   markdownTable(measured.map((m) => ({ setup: m.setup, "wall s": m.wall_s.toFixed(1), "load avg before (1/5/15 min)": m.load_before.join(" / "), "load avg after": m.load_after.join(" / ") }))), "",
   ratio === null ? "" : `Throughput ratio, 2 workers vs 1 (wall time of 1 ÷ wall time of 2): **${ratio.toFixed(2)}**.`,
   `Steps and episodes identical in every run (wall-clock columns and run ids aside): ${identical ? "yes" : "NO"}.`,

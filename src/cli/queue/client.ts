@@ -47,12 +47,14 @@ export interface StepProgress {
 export async function checkRedis(c: QueueConnection, flag = "--queue"): Promise<void> {
   const { display: _display, ...options } = c;
   const r = new Redis({ ...options, lazyConnect: true, connectTimeout: 5000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  r.on("error", () => {});
+  // The socket's own error (ECONNREFUSED, ENOTFOUND, WRONGPASS …) says more than the rejected connect ("Connection is closed").
+  let cause: Error | undefined;
+  r.on("error", (err: Error) => (cause ??= err));
   try {
     await r.connect();
     await r.ping();
   } catch (err) {
-    const m = (err as Error).message;
+    const m = (cause ?? (err as Error)).message;
     const hint = /NOAUTH|WRONGPASS|invalid username-password/i.test(m)
       ? "pass the password in the URL (redis://:PASSWORD@HOST:PORT, or USER:PASSWORD for an ACL user) or in $AUGRL_REDIS_PASSWORD"
       : "start redis-server there (see README, Scaling out) or fix the URL";
