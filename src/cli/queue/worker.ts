@@ -25,7 +25,7 @@ import type { FrozenEpisodeJob, PlayedEpisode } from "../parallel.ts";
 import { readRunFiles, type CellOutcome, type CellSpec } from "../cell.ts";
 import type { ThreadMessage, ThreadTask } from "./job-thread.ts";
 import { checkRedis, type JobBody, type StepProgress } from "./client.ts";
-import { localizeSpec, MissingData } from "./paths.ts";
+import { localizeSpec } from "./paths.ts";
 import { codeVersion, decode, encode, PROTOCOL_VERSION, QUEUE_NAME, refusal, type Envelope } from "./protocol.ts";
 import { bullConnection, parseQueueUrl } from "./url.ts";
 
@@ -151,16 +151,23 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
     const e = job.data as Envelope;
     const t0 = performance.now();
     log?.(`[worker] ${e.label}: started (job ${job.id}${job.attemptsStarted > 1 ? `, attempt ${job.attemptsStarted}` : ""})`);
+    let input: unknown;
     try {
       const body = decode<JobBody<unknown>>(e.body);
-      const input = localizeSpec(body.input, body.files);
+      input = localizeSpec(body.input, body.files);
+    } catch (err) {
+      // Unreadable data or files this machine lacks: the same on every attempt.
+      log?.(`[worker] ${e.label}: cannot run here: ${(err as Error).message}`);
+      throw new UnrecoverableError(`on worker ${name}: ${(err as Error).message}`);
+    }
+    try {
       const result = await withThread((t) => (e.kind === "episode" ? runEpisode(t, job, e.label, input as FrozenEpisodeJob) : runCellJob(t, e.label, input as CellSpec).then(encode)));
       log?.(`[worker] ${e.label}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       return result;
     } catch (err) {
       const m = (err as Error).message;
       log?.(`[worker] ${e.label}: failed: ${m}`);
-      if (err instanceof MissingData || err instanceof JobFailed) throw new UnrecoverableError(`on worker ${name}: ${m}`);
+      if (err instanceof JobFailed) throw new UnrecoverableError(`on worker ${name}: ${m}`);
       throw err;
     }
   };
