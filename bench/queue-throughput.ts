@@ -10,6 +10,9 @@
  * otherwise take every result from the first. Each measured run is the `rl-train run` command
  * as a user types it (its wall time includes starting the process, loading the data and the
  * learning between rounds); the workers are started and connected before the clock starts.
+ * Each worker count is timed twice: right after the workers started ("cold": each worker's
+ * first job also starts its job thread, a few seconds) and then again with the same workers
+ * ("warm", as long-lived workers are); the throughput ratio compares the warm runs.
  * Checks that every run wrote the same steps and episodes (wall-clock columns and run ids aside).
  * Output: bench/results/<name>.json and .md, with the machine's load average before and after.
  */
@@ -63,24 +66,30 @@ const rows = (dir: string, file: string) =>
 
 const redis = await startRedis();
 if (!redis) throw new Error("redis-server missing: apt-get install -y redis-server");
-const measured: Array<{ setup: string; workers: number | null; wall_s: number; load_before: number[]; load_after: number[]; runDir: string }> = [];
+const measured: Array<{ setup: string; workers: number | null; warm: boolean; wall_s: number; load_before: number[]; load_after: number[]; runDir: string }> = [];
 try {
   {
     const before = load();
     const r = await timed([...runArgs, "--out", path.join(tmp, "local")]);
-    measured.push({ setup: "local threads (no --queue)", workers: null, wall_s: r.wall_s, load_before: before, load_after: load(), runDir: r.runDir });
+    measured.push({ setup: "local threads (no --queue)", workers: null, warm: false, wall_s: r.wall_s, load_before: before, load_after: load(), runDir: r.runDir });
     console.error(`[queue-bench] local: ${r.wall_s.toFixed(1)} s`);
   }
-  for (const n of a.workers!.split(",").map(Number)) {
+  const flush = async () => {
     const client = new Redis(redis.url);
     await client.flushall();
     client.disconnect();
+  };
+  for (const n of a.workers!.split(",").map(Number)) {
+    await flush();
     const workers = await Promise.all(Array.from({ length: n }, () => startWorkerProcess(redis.url, ["--threads", a.threads!])));
     try {
-      const before = load();
-      const r = await timed([...runArgs, "--queue", redis.url, "--out", path.join(tmp, `queue-${n}`)]);
-      measured.push({ setup: `--queue, ${n} worker process(es)`, workers: n, wall_s: r.wall_s, load_before: before, load_after: load(), runDir: r.runDir });
-      console.error(`[queue-bench] ${n} worker(s): ${r.wall_s.toFixed(1)} s`);
+      for (const warm of [false, true]) {
+        await flush();
+        const before = load();
+        const r = await timed([...runArgs, "--queue", redis.url, "--out", path.join(tmp, `queue-${n}-${warm ? "warm" : "cold"}`)]);
+        measured.push({ setup: `--queue, ${n} worker process(es), ${warm ? "warm" : "cold"}`, workers: n, warm, wall_s: r.wall_s, load_before: before, load_after: load(), runDir: r.runDir });
+        console.error(`[queue-bench] ${n} worker(s), ${warm ? "warm" : "cold"}: ${r.wall_s.toFixed(1)} s`);
+      }
     } finally {
       await Promise.all(workers.map((w) => w.stop()));
     }
@@ -91,8 +100,8 @@ try {
 
 const reference = measured[0]!;
 const identical = measured.every((m) => ["steps.arrows", "episodes.arrows"].every((f) => JSON.stringify(rows(m.runDir, f)) === JSON.stringify(rows(reference.runDir, f))));
-const one = measured.find((m) => m.workers === 1);
-const two = measured.find((m) => m.workers === 2);
+const one = measured.find((m) => m.workers === 1 && m.warm);
+const two = measured.find((m) => m.workers === 2 && m.warm);
 const ratio = one && two ? one.wall_s / two.wall_s : null;
 const prov = provenance();
 const uptimeAtEnd = uptime();
@@ -108,7 +117,7 @@ const md = [
   `Run: \`rl-train ${runArgs.join(" ")} [--queue URL]\`; ${prov.machine}, Node ${prov.node}, commit ${prov.commit}${prov.dirty ? " (uncommitted changes)" : ""}, ${prov.date}.`,
   `Command: \`${prov.command}\`. Workers: \`rl-train worker --queue URL --concurrency 1 --threads ${a.threads}\`; redis-server on loopback.`, "",
   markdownTable(measured.map((m) => ({ setup: m.setup, "wall s": m.wall_s.toFixed(1), "load avg before (1/5/15 min)": m.load_before.join(" / "), "load avg after": m.load_after.join(" / ") }))), "",
-  ratio === null ? "" : `Throughput ratio, 2 workers vs 1 (wall time of 1 ÷ wall time of 2): **${ratio.toFixed(2)}**.`,
+  ratio === null ? "" : `Throughput ratio, 2 warm workers vs 1 (wall time with 1 ÷ wall time with 2): **${ratio.toFixed(2)}**.`,
   `Steps and episodes identical in every run (wall-clock columns and run ids aside): ${identical ? "yes" : "NO"}.`,
   `Machine load at the end: \`${uptimeAtEnd}\`.`,
 ].join("\n");
