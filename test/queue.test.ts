@@ -40,10 +40,10 @@ function rows(runDir: string, file: "steps.arrows" | "episodes.arrows"): string[
 }
 
 /** A frozen-policy episode job of the tiny test env, as a parallel round would make it. */
-function tinyEpisodeJob(): FrozenEpisodeJob {
+async function tinyEpisodeJob(): Promise<FrozenEpisodeJob> {
   const env = loadAnyEnvSpec("test/fixtures/env/tiny.json");
   const agentSpec = resolveAgentSpec(loadAgentSpec("policies/random.json"));
-  const built = createEnv(env);
+  const built = await createEnv(env);
   try {
     const agent = createAgent(agentSpec, built.actionSpace, built.observationDim, new Rng(1).child("agent"));
     return { env, agent: agentSpec, agentState: episodeAgentState(agent.save(), 1, 0), backend: "wasm", episode: 0, seed: "1/episode-0" };
@@ -93,7 +93,7 @@ describe("queue workers on a real redis-server", () => {
     const client = await QueueClient.connect(url, null);
     const queue = new Queue(QUEUE_NAME, { connection: bullConnection(parseQueueUrl("--queue", url)) });
     try {
-      const job = tinyEpisodeJob();
+      const job = await tinyEpisodeJob();
       const stale = await startWorker({ queue: url, code: "0.0.1+0123456789ab", log: null, lockMs: 2000 });
       await assert.rejects(client.run("episode", [job], () => "episode 0 (tiny)"),
         /^Error: episode 0 \(tiny\) failed on a queue worker .*refused by worker .*made by code "0\.1\.0.*this worker runs 0\.0\.1\+0123456789ab: check out the same commit/);
