@@ -103,7 +103,7 @@ describe("queue workers on a real redis-server", () => {
       const worker = await startWorker({ queue: url, log: null, lockMs: 2000 });
       try {
         const bad = { ...job, env: { ...job.env, kind: "no-such-kind" } };
-        await assert.rejects(client.run("episode", [bad], () => "episode 0 (bad spec)"), /episode 0 \(bad spec\) failed on a queue worker .*`kind` must be one of augment; got "no-such-kind"/);
+        await assert.rejects(client.run("episode", [bad], () => "episode 0 (bad spec)"), /^Error: episode 0 \(bad spec\) failed on a queue worker .*`kind` must be one of [a-z, ]+; got "no-such-kind"$/);
         // Failed for good after one attempt each (the jobs allow 3): no retry loop.
         const stored = (await queue.getJobs(["failed"])).filter((j) => j.name === "episode");
         assert.deepEqual(stored.map((j) => [j.attemptsStarted, j.attemptsMade]), [[1, 1], [1, 1]]);

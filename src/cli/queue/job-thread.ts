@@ -17,7 +17,7 @@ export type ThreadTask = { kind: "episode"; job: FrozenEpisodeJob } | { kind: "c
 export type ThreadMessage =
   | { type: "step"; index: number; step: unknown }
   | { type: "done"; value: unknown }
-  | { type: "error"; error: string };
+  | { type: "error"; error: string; stack?: string };
 
 const { threads } = workerData as { threads: number };
 const post = (m: ThreadMessage) => parentPort!.postMessage(m);
@@ -34,7 +34,8 @@ parentPort!.on("message", (task: ThreadTask) => {
         post({ type: "done", value: await runCell({ ...task.cell, evalThreads: threads, trainThreads: threads }, null) });
       }
     } catch (err) {
-      post({ type: "error", error: (err as Error).stack ?? String(err) });
+      // The message goes to the coordinator as the job's failure; the stack only to the worker's log.
+      post({ type: "error", error: (err as Error).message ?? String(err), ...((err as Error).stack ? { stack: (err as Error).stack } : {}) });
     }
   })();
 });

@@ -91,7 +91,7 @@ class JobThread {
       const onMessage = (m: ThreadMessage) => {
         if (m.type === "step") return onStep?.(m.index, m.step);
         done();
-        if (m.type === "error") reject(new JobFailed(`${label} failed: ${m.error}`));
+        if (m.type === "error") reject(Object.assign(new JobFailed(`${label} failed: ${m.error}`), { threadStack: m.stack }));
         else resolve(m.value as T);
       };
       // A dead thread (out of memory, a crash) is not the job's fault: the job may be retried on a new thread.
@@ -166,7 +166,7 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
       return result;
     } catch (err) {
       const m = (err as Error).message;
-      log?.(`[worker] ${e.label}: failed: ${m}`);
+      log?.(`[worker] ${e.label}: failed: ${(err as { threadStack?: string }).threadStack ?? m}`);
       if (err instanceof JobFailed) throw new UnrecoverableError(`on worker ${name}: ${m}`);
       throw err;
     }
