@@ -1,31 +1,38 @@
 /**
- * Does a learned augmentation policy beat the baselines on Beauty, and what does it cost?
+ * Does a learned augmentation policy beat the baselines, and what does it cost?
  *
  *   npm run bench:quality -- [--env envs/beauty-sasrec.json] [--seeds 1,2,3]
  *       [--agents none,random,trivial,fixed-best,bandit,reinforce,ppo,transfer]
- *       [--budget-epochs 5] [--workers 2] [--grid crop:0.2,mask:0.2,substitute:0.2,insert:0.2]
- *       [--grid-seed 100] [--transfer-seed 4] [--out bench/results/quality-cells]
- *       [--warm-start-epochs N [--warm-start-seed 42] | --warm-start model.json] [--name quality-beauty]
- *       [--queue redis://HOST:PORT[/DB]]
+ *       [--budget-epochs E] [--workers 2] [--grid crop:0.2,mask:0.2,substitute:0.2,insert:0.2]
+ *       [--grid-seed 100] [--transfer-seed 4] [--compare none,random]
+ *       [--branches 2] [--stage-steps 1]
+ *       [--learn-agent policies/reinforce.json] [--learn-episodes 100] [--learn-parallel 2] [--learn-seed 1000]
+ *       [--out bench/results/quality-cells] [--name quality-beauty]
+ *       [--warm-start-epochs N [--warm-start-seed 42] | --warm-start model.json] [--queue redis://HOST:PORT[/DB]]
  *
- * Every (agent, seed) cell is one `rl-train run` episode at the same training budget, run in its
- * own process (the wasm backend uses one core per process), up to `--workers` at once. A cell
- * that already has a result file is skipped, so an interrupted benchmark resumes where it was.
- * With `--queue`, every cell is a job for `rl-train worker` processes (any number, any machine;
- * `--workers` does not apply): the job carries the resolved env and agent specs, the worker runs
- * the same `runCell` on a thread and returns the outcome and the run folder's files, which this
- * process writes into `<out>/runs/<key>/` before the cell's result file, so resuming works the
- * same way (and a job that finished while this process was down is not run again).
- * - fixed-best: every grid candidate is run once at `--grid-seed` (not an evaluation seed) and
- *   the best *validation* NDCG@10 picks the (op, magnitude) used for the evaluation seeds.
- * - transfer: the schedule exported from the learned run (reinforce/ppo) with the best
- *   validation NDCG@10, replayed on a fresh run with `--transfer-seed`.
- * - warm start: `--warm-start-epochs N` first trains SASRec without augmentation for N epochs
- *   (`rl-train baseline --save-model`, seed `--warm-start-seed`, skipped when its model file
- *   exists) and every cell starts from that model (`rl.warmStart`), so the budget measures
- *   augmentation late in training, where it can act as a regulariser; `--warm-start FILE` uses
- *   an existing model file instead.
- * Output: bench/results/<name>.json and .md (mean ± sd per agent).
+ * Works for every env kind (the recommender's `envs/beauty-*.json`, the intent envs
+ * `envs/hint3-*.json`, `envs/banking77-*.json`): the headline metric is the env's first episode
+ * metric (NDCG@10, accuracy). Every (arm, seed) cell is one `rl-train run` episode at the same
+ * training budget (`--budget-epochs`, default the spec's own), in its own process (the wasm
+ * backend uses one core per process), up to `--workers` cores at once. A cell that already has a
+ * result file is skipped, so an interrupted benchmark resumes where it was. Arms:
+ * - an agent name: `policies/<name>.json` (none, random, trivial, bandit, reinforce, ppo, …);
+ * - `fixed-best`: every `--grid` candidate (op:magnitude) runs once at `--grid-seed` (not an
+ *   evaluation seed) and the best *validation* headline metric picks the one evaluated;
+ * - `grid`: every `--grid` candidate as an arm of its own on the evaluation seeds (the ceiling
+ *   grid: is any fixed op better than random?); arm names `op:magnitude`;
+ * - `branch-<agent>`: `<agent>` (`uniform` = the trivial agent: a frozen uniform policy) playing
+ *   `--branches` paired branches per stage of `--stage-steps` steps (rl.branches); such a cell
+ *   occupies `--branches` cores;
+ * - `learned`: `--learn-agent` trained over `--learn-episodes` episodes (`--learn-parallel` at a
+ *   time) at `--learn-seed`, a seed no evaluation cell uses; its policy is exported as a schedule
+ *   (op × training phase) and replayed on the evaluation seeds;
+ * - `transfer`: the schedule exported from the best learned cell (reinforce/ppo) replayed once
+ *   at `--transfer-seed`.
+ * Every arm is compared with each `--compare` arm by paired per-seed differences with t-based
+ * 95% intervals (same seed = same initial weights, batch order, dropout and negatives).
+ * With `--queue`, plain cells are jobs for `rl-train worker` processes (see README, Scaling out).
+ * Output: bench/results/<name>.json (`results`: agent, seed, valid, test, wall_s, cpu_s) and .md.
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -33,6 +40,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { mean, sampleStandardDeviation } from "simple-statistics";
 import { markdownTable, provenance, writeResult } from "./report.ts";
+import { formatPaired, pairedDifference } from "./stats.ts";
 import type { CellSpec } from "../src/cli/cell.ts";
 import type { CellJobResult } from "../src/cli/queue/worker.ts";
 
@@ -41,11 +49,19 @@ const { values: a } = parseArgs({
     env: { type: "string", default: "envs/beauty-sasrec.json" },
     seeds: { type: "string", default: "1,2,3" },
     agents: { type: "string", default: "none,random,trivial,fixed-best,bandit,reinforce,ppo,transfer" },
-    "budget-epochs": { type: "string", default: "5" },
+    "budget-epochs": { type: "string" },
     workers: { type: "string", default: "2" },
     grid: { type: "string", default: "crop:0.2,mask:0.2,substitute:0.2,insert:0.2" },
     "grid-seed": { type: "string", default: "100" },
     "transfer-seed": { type: "string", default: "4" },
+    compare: { type: "string", default: "none,random" },
+    branches: { type: "string", default: "2" },
+    "stage-steps": { type: "string", default: "1" },
+    "learn-agent": { type: "string", default: "policies/reinforce.json" },
+    "learn-episodes": { type: "string", default: "100" },
+    "learn-parallel": { type: "string", default: "2" },
+    "learn-seed": { type: "string", default: "1000" },
+    "learn-phases": { type: "string", default: "4" },
     out: { type: "string", default: "bench/results/quality-cells" },
     name: { type: "string", default: "quality-beauty" },
     "warm-start-epochs": { type: "string" },
@@ -56,24 +72,49 @@ const { values: a } = parseArgs({
 });
 const seeds = a.seeds!.split(",").map(Number);
 const agents = a.agents!.split(",");
-const budget = Number(a["budget-epochs"]);
+const budget = a["budget-epochs"] === undefined ? undefined : Number(a["budget-epochs"]);
+const workers = Math.max(1, Number(a.workers));
+const branchCount = Number(a.branches);
 const outDir = a.out!;
 const specDir = path.join(outDir, "specs");
 fs.mkdirSync(specDir, { recursive: true });
 
-interface Cell { agent: string; seed: number; spec: string; key: string }
-interface CellResult { agent: string; seed: number; key: string; runDir: string; valid: Record<string, number>; test: Record<string, number>; wall_s: number; return: number; steps: number }
+interface Cell { agent: string; seed: number; spec: string; key: string; env: string; slots: number }
+interface CellResult { agent: string; seed: number; key: string; runDir: string; valid: Record<string, number>; test: Record<string, number>; wall_s: number; cpu_s?: number; return: number; steps: number }
 
 const resultFile = (key: string) => path.join(outDir, `${key}.json`);
 const done = (key: string) => fs.existsSync(resultFile(key));
 const load = (key: string) => JSON.parse(fs.readFileSync(resultFile(key), "utf8")) as CellResult;
 
+const { loadAnyEnvSpec } = await import("../src/env/index.ts");
+const baseSpec = loadAnyEnvSpec(a.env!);
+const kind = baseSpec.kind ?? "augment";
+/** The env's episode metrics, headline first (what the table reports). */
+const metrics = kind === "intent" ? ["accuracy", "inscope_accuracy", "oos_recall", "macro_f1"] : ["NDCG@10", "HR@10"];
+const headline = metrics[0]!;
+
 /**
- * The env spec every cell uses: `--env` itself, or (warm start) a copy with `rl.warmStart`
- * pointing at the pretrained model, written into the cells folder with paths relative to it.
+ * A copy of `--env` written into the cells folder, with every path made relative to it (so the
+ * cells folder works in any clone) and `mutate` applied: warm starts and branch arms.
  */
+function writeEnvVariant(name: string, mutate: (raw: Record<string, any>) => void): string {
+  const raw = JSON.parse(fs.readFileSync(a.env!, "utf8"));
+  const baseDir = path.dirname(path.resolve(a.env!));
+  const rel = (p: string) => path.relative(specDir, path.resolve(baseDir, p));
+  for (const k of ["path", "titles", "attributes", "train", "test"]) if (typeof raw.dataset?.[k] === "string") raw.dataset[k] = rel(raw.dataset[k]);
+  if (typeof raw.oos?.pseudo?.path === "string") raw.oos.pseudo.path = rel(raw.oos.pseudo.path);
+  if (typeof raw.rl?.warmStart === "string") raw.rl.warmStart = rel(raw.rl.warmStart);
+  if (typeof raw.rl?.transformer?.modelDir === "string") raw.rl.transformer.modelDir = rel(raw.rl.transformer.modelDir);
+  mutate(raw);
+  const file = path.join(specDir, `${name}.json`);
+  fs.writeFileSync(file, JSON.stringify(raw, null, 2));
+  return file;
+}
+
+/** The env spec every cell uses: `--env`, or (warm start) a copy with `rl.warmStart`. */
 async function cellEnv(): Promise<{ env: string; warm?: { model: string; epochs?: number; seed?: number; valid?: Record<string, number> } }> {
   if (!a["warm-start-epochs"] && !a["warm-start"]) return { env: a.env! };
+  if (kind !== "augment") throw new Error("--warm-start applies to the recommender env only");
   let model = a["warm-start"] ? path.resolve(a["warm-start"]) : "";
   const epochs = a["warm-start-epochs"] ? Number(a["warm-start-epochs"]) : undefined;
   const seed = Number(a["warm-start-seed"]);
@@ -87,18 +128,13 @@ async function cellEnv(): Promise<{ env: string; warm?: { model: string; epochs?
       fs.renameSync(r.runDir, warmDir);
     }
   }
+  const env = writeEnvVariant("env-warm", (raw) => {
+    raw.rl = { ...raw.rl, warmStart: path.relative(specDir, model) };
+    raw.name = `${raw.name}-warm`;
+  });
   const { loadModelFile } = await import("../src/models/model-file.ts");
-  const raw = JSON.parse(fs.readFileSync(a.env!, "utf8"));
-  const baseDir = path.dirname(path.resolve(a.env!));
-  // Paths relative to the written spec, so that the cells folder works in any clone.
-  const rel = (p: string) => path.relative(specDir, p);
-  for (const k of ["path", "titles", "attributes"]) if (raw.dataset[k]) raw.dataset[k] = rel(path.resolve(baseDir, raw.dataset[k]));
-  raw.rl = { ...raw.rl, warmStart: rel(model) };
-  raw.name = `${raw.name}-warm`;
-  const env = path.join(specDir, "env-warm.json");
-  fs.writeFileSync(env, JSON.stringify(raw, null, 2));
-  const { loadEnvSpec: load, loadSpecData: data } = await import("../src/env/spec.ts");
-  const spec = load(env);
+  const { loadEnvSpec: loadSpec, loadSpecData: data } = await import("../src/env/spec.ts");
+  const spec = loadSpec(env);
   const m = loadModelFile(model, { config: spec.model, numItems: data(spec).split.dataset.numItems }, `--warm-start ${model}`);
   console.error(`[quality] every cell starts from ${model} (epoch ${m.epoch}, valid NDCG@10 ${m.valid?.["NDCG@10"]?.toFixed(4) ?? "?"})`);
   return { env, warm: { model: path.relative(process.cwd(), model), ...(epochs ? { epochs } : { epochs: m.epoch }), ...(a["warm-start"] ? {} : { seed }), ...(m.valid ? { valid: { "NDCG@10": m.valid["NDCG@10"]!, "HR@10": m.valid["HR@10"]! } } : {}) } };
@@ -107,85 +143,172 @@ const cellSpec = await cellEnv();
 
 function specFor(agent: string): string {
   const p = `policies/${agent}.json`;
-  if (!fs.existsSync(p)) throw new Error(`no agent spec ${p}`);
+  if (!fs.existsSync(p)) throw new Error(`no agent spec ${p} for arm \`${agent}\``);
   return p;
 }
 
 const queue = a.queue ? await (await import("../src/cli/queue/client.ts")).QueueClient.connect(a.queue, (l) => console.error(l)) : undefined;
 
+const fmt = (r: CellResult) => `valid ${headline} ${r.valid[headline]!.toFixed(4)} test ${headline} ${r.test[headline]!.toFixed(4)}`;
+
 /** Run one cell as a queue job; write its run folder's files and its result file here. */
 async function runQueuedCell(cell: Cell): Promise<CellResult> {
-  const { loadAnyEnvSpec } = await import("../src/env/index.ts");
   const { loadAgentSpec, resolveAgentSpec } = await import("../src/agents/index.ts");
-  const input: CellSpec = { agent: cell.agent, seed: cell.seed, key: cell.key, env: loadAnyEnvSpec(cellSpec.env), agentSpec: resolveAgentSpec(loadAgentSpec(cell.spec)), budgetEpochs: budget, out: "" };
+  const input: CellSpec = { agent: cell.agent, seed: cell.seed, key: cell.key, env: loadAnyEnvSpec(cell.env), agentSpec: resolveAgentSpec(loadAgentSpec(cell.spec)), ...(budget === undefined ? {} : { budgetEpochs: budget }), out: "" };
   const [res] = await queue!.run<CellSpec, CellJobResult>("cell", [input], () => `cell ${cell.key}`);
   const runDir = path.join(outDir, "runs", cell.key);
   fs.mkdirSync(runDir, { recursive: true });
   for (const [name, b64] of Object.entries(res!.files)) fs.writeFileSync(path.join(runDir, name), Buffer.from(b64, "base64"));
   const r: CellResult = { ...res!.outcome, runDir, wall_s: res!.wall_s };
   fs.writeFileSync(resultFile(cell.key), JSON.stringify(r, null, 2));
-  console.error(`[quality] ${cell.key}: valid NDCG@10 ${r.valid["NDCG@10"]!.toFixed(4)} test NDCG@10 ${r.test["NDCG@10"]!.toFixed(4)} (${r.wall_s.toFixed(0)}s on a queue worker)`);
+  console.error(`[quality] ${cell.key}: ${fmt(r)} (${r.wall_s.toFixed(0)}s on a queue worker)`);
   return r;
 }
 
-/** Run one cell in a child process (own wasm backend, own core), or as a queue job with `--queue`. */
+/** Run one cell in a child process (own wasm backend), or as a queue job with `--queue`. */
 function runCell(cell: Cell): Promise<CellResult> {
   if (done(cell.key)) return Promise.resolve(load(cell.key));
-  if (queue) return runQueuedCell(cell);
-  console.error(`[quality] ${cell.key}: started (${budget} epoch(s); runs/${cell.key}/steps.arrows fills as it trains)`);
+  if (queue && cell.slots === 1) return runQueuedCell(cell);
+  console.error(`[quality] ${cell.key}: started (${budget ?? "the spec's"} epoch(s)${cell.slots > 1 ? `, ${cell.slots} threads` : ""}; runs/${cell.key}/steps.arrows fills as it trains)`);
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const args = ["--import", "tsx", "bench/quality-cell.ts", JSON.stringify({ ...cell, env: cellSpec.env, budgetEpochs: budget, out: path.join(outDir, "runs"), evalThreads: Number(a.workers) > 1 ? 1 : "auto" })];
+    const threads = workers > 1 ? 1 : "auto";
+    const args = ["--import", "tsx", "bench/quality-cell.ts", JSON.stringify({
+      agent: cell.agent, seed: cell.seed, key: cell.key, spec: cell.spec, env: cell.env, ...(budget === undefined ? {} : { budgetEpochs: budget }),
+      out: path.join(outDir, "runs"), evalThreads: threads, trainThreads: threads, workers: cell.slots,
+    })];
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
+    let err = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => {
+      err = (err + String(d)).slice(-4000);
       for (const line of String(d).split("\n")) if (/episode \d+ done|Error|error/.test(line)) console.error(`[${cell.key}] ${line}`);
     });
     child.on("close", (code) => {
-      if (code !== 0) return reject(new Error(`cell ${cell.key} failed (exit ${code})`));
+      if (code !== 0) return reject(new Error(`cell ${cell.key} failed (exit ${code}): ${err.trim().split("\n").slice(-3).join(" | ")}`));
       const r = { ...(JSON.parse(out.trim().split("\n").at(-1)!) as CellResult), wall_s: (performance.now() - t0) / 1000 };
       fs.writeFileSync(resultFile(cell.key), JSON.stringify(r, null, 2));
-      console.error(`[quality] ${cell.key}: valid NDCG@10 ${r.valid["NDCG@10"]!.toFixed(4)} test NDCG@10 ${r.test["NDCG@10"]!.toFixed(4)} (${r.wall_s.toFixed(0)}s)`);
+      console.error(`[quality] ${cell.key}: ${fmt(r)} (${r.wall_s.toFixed(0)}s)`);
       resolve(r);
     });
   });
 }
 
+/** Run cells in order on `--workers` cores; a cell takes `slots` cores (branch arms take one per branch). */
 async function runAll(cells: Cell[]): Promise<CellResult[]> {
   const results: CellResult[] = new Array(cells.length);
+  if (queue) {
+    // Queued cells all go to the queue at once: the workers decide how many run together.
+    await Promise.all(cells.map(async (c, i) => (results[i] = await runCell(c))));
+    return results;
+  }
+  let free = workers;
   let next = 0;
-  const worker = async () => {
-    while (next < cells.length) {
-      const i = next++;
-      results[i] = await runCell(cells[i]!);
-    }
-  };
-  // Queued cells all go to the queue at once: the workers decide how many run together.
-  await Promise.all(Array.from({ length: queue ? cells.length : Math.max(1, Number(a.workers)) }, worker));
+  await new Promise<void>((resolve, reject) => {
+    let running = 0;
+    const pump = () => {
+      while (next < cells.length) {
+        const cell = cells[next]!;
+        const need = Math.min(cell.slots, workers);
+        if (done(cell.key)) {
+          results[next++] = load(cell.key);
+          continue;
+        }
+        if (need > free) break;
+        const i = next++;
+        free -= need;
+        running++;
+        runCell(cell).then((r) => {
+          results[i] = r;
+          free += need;
+          running--;
+          pump();
+        }, reject);
+      }
+      if (next >= cells.length && running === 0) resolve();
+    };
+    pump();
+  });
   return results;
+}
+
+/** Agent spec and env of an arm. */
+function armCell(arm: string, seed: number): Cell {
+  if (arm.startsWith("branch-")) {
+    const inner = arm.slice("branch-".length);
+    const spec = specFor(inner === "uniform" ? "trivial" : inner);
+    const env = writeEnvVariant(`env-branches-${branchCount}x${a["stage-steps"]}`, (raw) => {
+      raw.rl = { ...raw.rl, branches: { count: branchCount, stageSteps: Number(a["stage-steps"]) } };
+      if (cellSpec.warm) raw.rl.warmStart = path.relative(specDir, path.resolve(cellSpec.warm.model));
+      raw.name = `${raw.name}-branches`;
+    });
+    return { agent: arm, seed, spec, key: `${arm}-s${seed}`, env, slots: branchCount };
+  }
+  return { agent: arm, seed, spec: specFor(arm), key: `${arm}-s${seed}`, env: cellSpec.env, slots: 1 };
+}
+
+function gridCandidates(): Array<{ op: string; m: string; spec: string }> {
+  return a.grid!.split(",").map((g) => {
+    const [op, m] = g.split(":");
+    if (!op || m === undefined) throw new Error(`--grid entries are op:magnitude, got ${JSON.stringify(g)}`);
+    const spec = path.join(specDir, `fixed-${op}-${m}.json`);
+    fs.writeFileSync(spec, JSON.stringify({ agent: "fixed", params: { op, magnitude: Number(m) } }));
+    return { op, m, spec };
+  });
+}
+
+/** Train `--learn-agent` across episodes at the learn seed (resumable: a finished run is reused) and export its schedule. */
+async function learnPolicy(): Promise<{ spec: string; run: string; episodes: number; schedule: unknown }> {
+  const key = `learn-${path.basename(a["learn-agent"]!, ".json")}-${a["learn-episodes"]}ep-s${a["learn-seed"]}`;
+  const runDir = path.join(outDir, "runs", key);
+  const spec = path.join(specDir, `${key}-schedule.json`);
+  const summary = path.join(runDir, "summary.json");
+  const completed = fs.existsSync(summary) && JSON.parse(fs.readFileSync(summary, "utf8")).status === "completed";
+  const { runExperiment, resumeExperiment } = await import("../src/cli/experiment.ts");
+  if (!completed) {
+    const opts = { log: (l: string) => { if (/episode \d+ done|resuming|run /.test(l)) console.error(`[${key}] ${l}`); }, workers: Math.min(workers, Number(a["learn-parallel"])) };
+    if (fs.existsSync(path.join(runDir, "config.json"))) await resumeExperiment(runDir, opts);
+    else {
+      console.error(`[quality] learning: ${a["learn-agent"]} over ${a["learn-episodes"]} episodes (${a["learn-parallel"]} at a time), seed ${a["learn-seed"]}`);
+      await runExperiment({
+        env: cellSpec.env, agent: a["learn-agent"]!, episodes: Number(a["learn-episodes"]), parallelEpisodes: Number(a["learn-parallel"]),
+        seed: Number(a["learn-seed"]), out: path.join(outDir, "runs"), runId: key, backend: "auto", checkpointEvery: 0,
+        ...(budget === undefined ? {} : { budgetEpochs: budget }), evalThreads: 1, trainThreads: 1, ...opts,
+      });
+    }
+  }
+  const { exportPolicy } = await import("../src/cli/analysis.ts");
+  // The last round of episodes: the policy after the most learning.
+  const e = exportPolicy({ run: runDir, out: spec, phases: Number(a["learn-phases"]), episodes: "last" });
+  return { spec, run: runDir, episodes: Number(a["learn-episodes"]), schedule: e.schedule };
 }
 
 const prov = provenance();
 const all: CellResult[] = [];
-const plain = agents.filter((x) => !["fixed-best", "transfer"].includes(x));
-const wantsFixed = agents.includes("fixed-best");
+const special = new Set(["fixed-best", "transfer", "grid", "learned"]);
 const cells: Cell[] = [];
-for (const seed of seeds) for (const agent of plain) cells.push({ agent, seed, spec: specFor(agent), key: `${agent}-s${seed}` });
+for (const seed of seeds) for (const agent of agents.filter((x) => !special.has(x))) cells.push(armCell(agent, seed));
 let gridInfo: object | undefined;
-if (wantsFixed) {
-  const grid = a.grid!.split(",").map((g) => {
-    const [op, m] = g.split(":");
-    const spec = path.join(specDir, `fixed-${op}-${m}.json`);
-    fs.writeFileSync(spec, JSON.stringify({ agent: "fixed", params: { op, magnitude: Number(m) } }));
-    return { agent: "fixed", seed: Number(a["grid-seed"]), spec, key: `grid-${op}-${m}` } as Cell;
-  });
+if (agents.includes("grid")) {
+  for (const { op, m, spec } of gridCandidates()) {
+    for (const seed of seeds) cells.push({ agent: `${op}:${m}`, seed, spec, key: `grid-${op}-${m}-s${seed}`, env: cellSpec.env, slots: 1 });
+  }
+}
+if (agents.includes("fixed-best")) {
+  const grid = gridCandidates().map(({ op, m, spec }) => ({ agent: "fixed", seed: Number(a["grid-seed"]), spec, key: `grid-${op}-${m}`, env: cellSpec.env, slots: 1 }));
   const gridRes = await runAll(grid);
-  const best = gridRes.reduce((x, y) => (y.valid["NDCG@10"]! > x.valid["NDCG@10"]! ? y : x));
+  const best = gridRes.reduce((x, y) => (y.valid[headline]! > x.valid[headline]! ? y : x));
   const bestCell = grid[gridRes.indexOf(best)]!;
-  gridInfo = { candidates: gridRes.map((r, i) => ({ cell: grid[i]!.key, valid_ndcg10: r.valid["NDCG@10"] })), chosen: bestCell.key };
-  console.error(`[quality] fixed-best = ${bestCell.key} (validation NDCG@10 ${best.valid["NDCG@10"]!.toFixed(4)})`);
-  for (const seed of seeds) cells.push({ agent: "fixed-best", seed, spec: bestCell.spec, key: `fixed-best-s${seed}` });
+  gridInfo = { metric: `valid ${headline}`, seed: Number(a["grid-seed"]), candidates: gridRes.map((r, i) => ({ cell: grid[i]!.key, valid: r.valid[headline] })), chosen: bestCell.key };
+  console.error(`[quality] fixed-best = ${bestCell.key} (validation ${headline} ${best.valid[headline]!.toFixed(4)})`);
+  for (const seed of seeds) cells.push({ agent: "fixed-best", seed, spec: bestCell.spec, key: `fixed-best-s${seed}`, env: cellSpec.env, slots: 1 });
+}
+let learnInfo: object | undefined;
+if (agents.includes("learned")) {
+  const learned = await learnPolicy();
+  learnInfo = { agent: a["learn-agent"], episodes: learned.episodes, parallel: Number(a["learn-parallel"]), seed: Number(a["learn-seed"]), run: learned.run, schedule_file: learned.spec, schedule: learned.schedule };
+  for (const seed of seeds) cells.push({ agent: "learned", seed, spec: learned.spec, key: `learned-s${seed}`, env: cellSpec.env, slots: 1 });
 }
 all.push(...(await runAll(cells)));
 let transferInfo: object | undefined;
@@ -193,73 +316,105 @@ if (agents.includes("transfer")) {
   const learned = all.filter((r) => r.agent === "reinforce" || r.agent === "ppo");
   if (learned.length === 0) console.error("[quality] transfer skipped: no reinforce/ppo cells");
   else {
-    const best = learned.reduce((x, y) => (y.valid["NDCG@10"]! > x.valid["NDCG@10"]! ? y : x));
+    const best = learned.reduce((x, y) => (y.valid[headline]! > x.valid[headline]! ? y : x));
     const spec = path.join(specDir, "transfer.json");
     const { exportPolicy } = await import("../src/cli/analysis.ts");
     exportPolicy({ run: best.runDir, out: spec, phases: 4 });
     transferInfo = { from: best.key, schedule: spec };
-    all.push(await runCell({ agent: "transfer", seed: Number(a["transfer-seed"]), spec, key: `transfer-s${a["transfer-seed"]}` }));
+    all.push(...(await runAll([{ agent: "transfer", seed: Number(a["transfer-seed"]), spec, key: `transfer-s${a["transfer-seed"]}`, env: cellSpec.env, slots: 1 }])));
   }
 }
 
-// Analysis: which ops each agent chose (last third of the run, where learners have learned most)
-// and how noisy the reward is (sd of per-step rewards of the `none` agent: pure training noise).
+// ---- analysis: what the agents chose, and how noisy the reward is
+
 const { readArrowStream } = await import("../src/record/recorder.ts");
-const { loadEnvSpec } = await import("../src/env/spec.ts");
-const envSpec = loadEnvSpec(cellSpec.env);
-const opMix: Record<string, Record<string, number>> = {};
+type Row = { step: number; branch?: number; op: string; reward: number | null };
+const PHASES = 4;
+/** Per arm: share of each op per training phase (quarters of the episode), averaged over seeds. */
+const phaseMix: Record<string, Record<string, number[]>> = {};
 const rewardSd: Record<string, number> = {};
+/** Per branch run: mean over stages of the sd of the branches' step rewards (stage = step index). */
+const branchSpread: Record<string, number> = {};
 for (const r of all) {
-  const rows = readArrowStream<{ step: number; op: string; reward: number | null }>(path.join(r.runDir, "steps.arrows")).rows;
-  const tail = rows.filter((x) => x.step >= (2 * rows.length) / 3);
-  const mix = (opMix[r.agent] ??= {});
+  const rows = readArrowStream<Row>(path.join(r.runDir, "steps.arrows")).rows;
+  const steps = Math.max(1, ...rows.map((x) => x.step + 1));
   const runsOfAgent = all.filter((y) => y.agent === r.agent).length;
-  for (const x of tail) mix[x.op] = (mix[x.op] ?? 0) + 1 / tail.length / runsOfAgent;
-  const rw = rows.map((x) => x.reward ?? 0);
+  const mix = (phaseMix[r.agent] ??= {});
+  const perPhase = Array.from({ length: PHASES }, () => 0);
+  for (const x of rows) perPhase[Math.min(PHASES - 1, Math.floor((PHASES * x.step) / steps))]!++;
+  for (const x of rows) {
+    const p = Math.min(PHASES - 1, Math.floor((PHASES * x.step) / steps));
+    (mix[x.op] ??= Array.from({ length: PHASES }, () => 0))[p]! += 1 / perPhase[p]! / runsOfAgent;
+  }
+  const rw = rows.filter((x) => (x.branch ?? 0) === 0).map((x) => x.reward ?? 0);
   if (rw.length > 1) rewardSd[r.key] = sampleStandardDeviation(rw);
+  if (rows.some((x) => (x.branch ?? 0) > 0)) {
+    const byStep = new Map<number, number[]>();
+    for (const x of rows) byStep.set(x.step, [...(byStep.get(x.step) ?? []), x.reward ?? 0]);
+    const sds = [...byStep.values()].filter((v) => v.length > 1).map((v) => sampleStandardDeviation(v));
+    if (sds.length) branchSpread[r.key] = mean(sds);
+  }
 }
 const noneSd = Object.entries(rewardSd).filter(([k]) => k.startsWith("none-")).map(([, v]) => v);
 
 const byAgent = new Map<string, CellResult[]>();
 for (const r of all) byAgent.set(r.agent, [...(byAgent.get(r.agent) ?? []), r]);
 const ms = (xs: number[]) => (xs.length > 1 ? `${mean(xs).toFixed(4)} ± ${sampleStandardDeviation(xs).toFixed(4)}` : xs[0]!.toFixed(4));
-/** Mean ± sd of the per-seed difference to `none`, and in how many seeds the agent was ahead. */
-function paired(agent: string, rs: CellResult[], split: "valid" | "test"): string {
-  if (agent === "none") return "0";
-  const base = new Map((byAgent.get("none") ?? []).map((r) => [r.seed, r[split]["NDCG@10"]!]));
-  const d = rs.filter((r) => base.has(r.seed)).map((r) => r[split]["NDCG@10"]! - base.get(r.seed)!);
-  if (d.length === 0) return "-";
-  const sign = (x: number) => (x >= 0 ? "+" : "−") + Math.abs(x).toFixed(4);
-  const ahead = `(${d.filter((x) => x > 0).length}/${d.length} ahead)`;
-  return d.length > 1 ? `${sign(mean(d))} ± ${sampleStandardDeviation(d).toFixed(4)} ${ahead}` : sign(d[0]!);
+const compareArms = a.compare!.split(",").filter((c) => byAgent.has(c));
+const bySeed = (rs: CellResult[], split: "valid" | "test") => new Map(rs.map((r) => [r.seed, r[split][headline]!]));
+const paired: Record<string, Record<string, { test: ReturnType<typeof pairedDifference>; valid: ReturnType<typeof pairedDifference> }>> = {};
+for (const [agent, rs] of byAgent) {
+  for (const c of compareArms) {
+    if (c === agent) continue;
+    const base = byAgent.get(c)!;
+    (paired[agent] ??= {})[c] = { test: pairedDifference(bySeed(rs, "test"), bySeed(base, "test")), valid: pairedDifference(bySeed(rs, "valid"), bySeed(base, "valid")) };
+  }
 }
-const table = [...byAgent].map(([agent, rs]) => ({
-  agent, seeds: rs.map((r) => r.seed).join(","),
-  "test NDCG@10": ms(rs.map((r) => r.test["NDCG@10"]!)), "test HR@10": ms(rs.map((r) => r.test["HR@10"]!)),
-  "valid NDCG@10": ms(rs.map((r) => r.valid["NDCG@10"]!)),
-  // Same seed = same batch order, dropout masks and negatives as the `none` run (and, with a
-  // warm start, the same initial model), so the per-seed difference removes most of the spread.
-  "test NDCG@10 − none (paired)": paired(agent, rs, "test"),
-  "valid NDCG@10 − none (paired)": paired(agent, rs, "valid"),
-  "wall s": mean(rs.map((r) => r.wall_s)).toFixed(0),
-}));
-const protocol = { dataset: "beauty", split: "leave-one-out", ranking: "full, history excluded", users: 22363, selection: "model at the end of the budget (no early stopping)" };
-const json = {
-  protocol, budget: { epochs_per_run: budget, episodes_per_run: 1, env: a.env, ...(cellSpec.warm ? { warm_start: cellSpec.warm } : {}) }, machine: prov.machine, commit: prov.commit, command: prov.command, date: prov.date,
-  fixed_best: gridInfo, transfer: transferInfo,
-  analysis: { op_mix_last_third: opMix, reward_sd_per_run: rewardSd, reward_sd_none_mean: noneSd.length ? mean(noneSd) : null },
-  results: all.map((r) => ({ agent: r.agent, seed: r.seed, valid: { "NDCG@10": r.valid["NDCG@10"], "HR@10": r.valid["HR@10"] }, test: { "NDCG@10": r.test["NDCG@10"], "HR@10": r.test["HR@10"] }, wall_s: r.wall_s, return: r.return, run: r.runDir })),
+const cpu = (rs: CellResult[]) => {
+  const xs = rs.map((r) => r.cpu_s).filter((x): x is number => typeof x === "number");
+  return xs.length ? mean(xs).toFixed(0) : "-";
 };
-const mixLines = Object.entries(opMix).map(([agent, m]) => `- ${agent}: ${Object.entries(m).sort((x, y) => y[1] - x[1]).slice(0, 4).map(([op, f]) => `${op} ${(100 * f).toFixed(0)}%`).join(", ")}`);
+const table = [...byAgent].map(([agent, rs]) => ({
+  agent, seeds: rs.length > 6 ? `${rs.length} (${Math.min(...rs.map((r) => r.seed))}–${Math.max(...rs.map((r) => r.seed))})` : rs.map((r) => r.seed).join(","),
+  [`test ${headline}`]: ms(rs.map((r) => r.test[headline]!)),
+  ...Object.fromEntries(metrics.slice(1, 2).map((m) => [`test ${m}`, ms(rs.map((r) => r.test[m]!))])),
+  [`valid ${headline}`]: ms(rs.map((r) => r.valid[headline]!)),
+  ...Object.fromEntries(compareArms.map((c) => [`test − ${c} (paired, 95% CI)`, c === agent ? "0" : formatPaired(paired[agent]![c]!.test)])),
+  ...Object.fromEntries(compareArms.slice(0, 1).map((c) => [`valid − ${c} (paired, 95% CI)`, c === agent ? "0" : formatPaired(paired[agent]![c]!.valid)])),
+  "wall s": mean(rs.map((r) => r.wall_s)).toFixed(0),
+  "CPU s": cpu(rs),
+}));
+const protocol = kind === "intent"
+  ? { dataset: baseSpec.name, split: "train / seeded stratified validation / official test", metrics: "HINT3's accuracy over all test rows, in-scope accuracy, out-of-scope recall, macro-F1", threshold: "out-of-scope threshold chosen on validation (and pseudo-out-of-scope queries) only", selection: "model at the end of the budget" }
+  : { dataset: "beauty", split: "leave-one-out", ranking: "full, history excluded", users: 22363, selection: "model at the end of the budget (no early stopping)" };
+const json = {
+  protocol, headline_metric: headline, env: a.env, env_kind: kind,
+  budget: { epochs_per_run: budget ?? "spec", episodes_per_run: 1, env: a.env, branches: agents.some((x) => x.startsWith("branch-")) ? { count: branchCount, stageSteps: Number(a["stage-steps"]) } : undefined, ...(cellSpec.warm ? { warm_start: cellSpec.warm } : {}) },
+  machine: prov.machine, commit: prov.commit, command: prov.command, date: prov.date,
+  fixed_best: gridInfo, learned: learnInfo, transfer: transferInfo,
+  paired,
+  analysis: { op_mix_by_phase: phaseMix, reward_sd_per_run: rewardSd, reward_sd_none_mean: noneSd.length ? mean(noneSd) : null, branch_reward_spread_per_run: branchSpread },
+  results: all.map((r) => ({ agent: r.agent, seed: r.seed, valid: r.valid, test: r.test, wall_s: r.wall_s, cpu_s: r.cpu_s ?? null, return: r.return, run: r.runDir })),
+};
+const mixLines = Object.entries(phaseMix).map(([agent, m]) => {
+  const phase = (p: number) => Object.entries(m).map(([op, f]) => [op, f[p]!] as const).sort((x, y) => y[1] - x[1]).slice(0, 3).map(([op, f]) => `${op} ${(100 * f).toFixed(0)}%`).join(", ");
+  return `- ${agent}: ${Array.from({ length: PHASES }, (_, p) => `[${phase(p)}]`).join(" → ")}`;
+});
+const spreadLines = Object.entries(branchSpread).length
+  ? [`Between-branch spread of step rewards (mean over stages of the sd across branches): ${Object.entries(branchSpread).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ")}.`]
+  : [];
 const md = [
-  `# Augmentation policies on Beauty (${budget} epochs per run${cellSpec.warm ? `, warm start from the epoch-${cellSpec.warm.epochs} model` : ""})`, "",
+  `# Augmentation policies on ${baseSpec.name} (${budget ?? "the spec's"} epochs per run${cellSpec.warm ? `, warm start from the epoch-${cellSpec.warm.epochs} model` : ""})`, "",
   cellSpec.warm ? `Every run starts from ${cellSpec.warm.model}: SASRec trained ${cellSpec.warm.epochs} epochs without augmentation (validation NDCG@10 ${cellSpec.warm.valid?.["NDCG@10"]?.toFixed(4) ?? "?"}); seeds change dropout, negatives, batch order and augmentation.` : "", "",
   `Protocol: ${Object.values(protocol).join("; ")}. Commit ${prov.commit}, ${prov.machine}.`, `Command: \`${prov.command}\``, "",
   markdownTable(table), "",
+  "Paired columns: mean of the per-seed difference with its t-based 95% interval and how many seeds were ahead; same seed = same initial weights, batch order, dropout and negatives.",
   gridInfo ? `fixed-best grid (validation only, seed ${a["grid-seed"]}): ${JSON.stringify(gridInfo)}` : "",
+  learnInfo ? `learned: ${a["learn-agent"]} trained over ${a["learn-episodes"]} episodes at seed ${a["learn-seed"]} (${a["learn-parallel"]} in parallel), exported as a ${a["learn-phases"]}-phase schedule (${path.relative(process.cwd(), (learnInfo as { schedule_file: string }).schedule_file)}), replayed on the evaluation seeds.` : "",
   transferInfo ? `transfer: ${JSON.stringify(transferInfo)}` : "", "",
-  "Op mix in the last third of each run (share of steps, averaged over seeds):", ...mixLines, "",
-  noneSd.length ? `Reward noise: per-step reward sd of the \`none\` agent (no augmentation at all, so pure training/evaluation noise) = ${mean(noneSd).toFixed(3)} (reward = ${envSpec.rl.reward.scale} × Δ${envSpec.rl.reward.metric} on ${envSpec.rl.reward.validUsers} validation users after every ${envSpec.rl.batchesPerStep} batches).` : "",
+  `Op mix per training phase (quarters of the episode; top 3 ops, share of steps, averaged over seeds):`, ...mixLines, "",
+  ...spreadLines,
+  noneSd.length ? `Reward noise: per-step reward sd of the \`none\` agent (no augmentation, so pure training/evaluation noise) = ${mean(noneSd).toFixed(3)}.` : "",
 ].join("\n");
 writeResult(a.name!, json, md);
 console.log(md);

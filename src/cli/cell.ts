@@ -18,11 +18,14 @@ export interface CellSpec {
   env: string | AnyEnvSpec;
   /** Agent spec file, or the resolved spec. */
   agentSpec: string | ResolvedAgentSpec;
-  budgetEpochs: number;
+  /** Training budget per episode; default the spec's own. */
+  budgetEpochs?: number;
   /** Folder that receives the run folder `<out>/<key>/`. */
   out: string;
   evalThreads?: number | "auto";
   trainThreads?: number | "auto";
+  /** Worker threads for paired branches (a branch arm's cell); default 1. */
+  workers?: number;
 }
 
 /** What the benchmark's table needs from a cell (the run folder holds the rest). */
@@ -41,7 +44,7 @@ export async function runCell(c: CellSpec, log?: ((line: string) => void) | null
   const r = await runExperiment({
     ...(typeof c.env === "string" ? { env: c.env } : { env: c.env.source, envSpec: c.env }),
     ...(typeof c.agentSpec === "string" ? { agent: c.agentSpec } : { agent: c.agentSpec.agent, agentSpec: c.agentSpec }),
-    episodes: 1, seed: c.seed, out: c.out, runId: c.key, budgetEpochs: c.budgetEpochs, backend: "auto",
+    episodes: 1, seed: c.seed, out: c.out, runId: c.key, ...(c.budgetEpochs === undefined ? {} : { budgetEpochs: c.budgetEpochs }), backend: "auto", workers: c.workers ?? 1,
     evalThreads: c.evalThreads ?? 1, trainThreads: c.trainThreads ?? c.evalThreads ?? 1,
     ...(log === undefined ? {} : { log }),
   });

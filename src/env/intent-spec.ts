@@ -99,6 +99,8 @@ const rlSchema = z.strictObject({
   reward: rewardSchema,
   checkpointEvery: z.int().min(0),
   transformer: transformerSchema,
+  /** Paired branches per stage of `stageSteps` steps (src/cli/branches.ts); count 1 = none. */
+  branches: z.strictObject({ count: posInt.max(64), stageSteps: posInt }),
 });
 
 export const intentSpecSchema = z.strictObject({
@@ -109,7 +111,7 @@ export const intentSpecSchema = z.strictObject({
   oos: oosSchema.optional(),
   model: modelSchema.optional(),
   training: trainingSchema.optional(),
-  rl: rlSchema.partial().extend({ reward: rewardSchema.partial().optional(), budget: z.strictObject({ epochs: z.number().gt(0) }).optional() }).optional(),
+  rl: rlSchema.partial().extend({ reward: rewardSchema.partial().optional(), budget: z.strictObject({ epochs: z.number().gt(0) }).optional(), branches: rlSchema.shape.branches.partial().optional() }).optional(),
 });
 
 export type IntentSpecFile = z.infer<typeof intentSpecSchema>;
@@ -131,6 +133,7 @@ export interface ResolvedIntentRl {
   reward: z.infer<typeof rewardSchema>;
   checkpointEvery: number;
   transformer: z.infer<typeof transformerSchema>;
+  branches: { count: number; stageSteps: number };
 }
 
 /** A spec with every default filled in and paths made absolute: what a run records. */
@@ -209,6 +212,7 @@ export function loadIntentEnvSpec(file: string): ResolvedIntentEnvSpec {
     budget: r.budget ?? { epochs: training.epochs },
     reward: { kind: "delta", metric: "accuracy", validRows: 2000, evalEvery: 1, scale: 100, ...r.reward },
     checkpointEvery: r.checkpointEvery ?? 0,
+    branches: { count: 1, stageSteps: 1, ...r.branches },
     transformer: { ...r.transformer },
   };
   if (rl.ops[0] !== "identity") throw invalid(file, "rl.ops", 'the first op must be "identity" (the agents\' no-augmentation action)', rl.ops[0]);
