@@ -3,22 +3,16 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { resumeExperiment, runExperiment } from "../src/cli/experiment.ts";
 import { readArrowStream } from "../src/record/recorder.ts";
 import type { EpisodeRow, StepRow } from "../src/record/schema.ts";
 import { selectBackend } from "../src/tf/backend.ts";
+import { tempDirs } from "./tmp-dirs.ts";
 
 const SPEC = "test/fixtures/env/tiny-branches.json";
-const roots: string[] = [];
-const tmp = () => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), "augrl-branch-"));
-  roots.push(d);
-  return d;
-};
-after(() => roots.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const tmp = tempDirs("branch");
 before(async () => {
   await selectBackend("wasm", null);
 });

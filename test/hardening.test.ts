@@ -3,9 +3,8 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { runExperiment, resumeExperiment } from "../src/cli/experiment.ts";
 import { checkExperimentOptions, parseNumberOption } from "../src/cli/options.ts";
 import { writeFileAtomic } from "../src/core/files.ts";
@@ -13,15 +12,10 @@ import { runMonitor } from "../src/monitor/run-monitor.ts";
 import { readArrowStream } from "../src/record/recorder.ts";
 import { RunRecorder } from "../src/record/run-recorder.ts";
 import { selectBackend } from "../src/tf/backend.ts";
+import { tempDirs } from "./tmp-dirs.ts";
 
 const SPEC = "test/fixtures/env/tiny.json";
-const roots: string[] = [];
-const tmp = () => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), "augrl-hard-"));
-  roots.push(d);
-  return d;
-};
-after(() => roots.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const tmp = tempDirs("hard");
 before(async () => {
   await selectBackend("wasm", null);
 });
