@@ -18,8 +18,8 @@ import { trainSupervised, type EpochLog } from "../src/models/trainer.ts";
 import { describeProtocol } from "../src/models/metrics.ts";
 import { evaluate } from "../src/models/evaluate.ts";
 import { selectBackend, type BackendChoice } from "../src/tf/backend.ts";
-import { useEvalThreads } from "../src/models/eval-pool.ts";
-import { useTrainThreads } from "../src/models/train-pool.ts";
+import { createEvalPool } from "../src/models/eval-pool.ts";
+import { createTrainPool } from "../src/models/train-pool.ts";
 import { shardThreads } from "../src/models/helper-thread.ts";
 import { parseThreads } from "../src/cli/options.ts";
 import { markdownTable, provenance, writeResult } from "./report.ts";
@@ -54,12 +54,14 @@ const training = {
   ...(a["loss-norm"] ? { lossNormalization: a["loss-norm"] as "batch" | "epoch" } : {}),
 };
 const backend = await selectBackend(a.backend as BackendChoice);
-const evalThreads = useEvalThreads(parseThreads("--eval-threads", a["eval-threads"]), backend.name, (l) => console.error(l));
-const trainThreads = shardThreads(spec.model.gradientShards, useTrainThreads(parseThreads("--train-threads", a["train-threads"]), backend.name, (l) => console.error(l)));
+const evalPool = createEvalPool(parseThreads("--eval-threads", a["eval-threads"]), backend.name, (l) => console.error(l));
+const trainPool = createTrainPool(parseThreads("--train-threads", a["train-threads"]), backend.name, (l) => console.error(l));
+const evalThreads = evalPool.threads;
+const trainThreads = shardThreads(spec.model.gradientShards, trainPool.threads);
 const { split } = loadSpecData(spec);
 const seed = Number(a.seed);
 const rng = new Rng(seed);
-const model = new SASRec(spec.model, split.dataset.numItems, rng.child("model"));
+const model = new SASRec(spec.model, split.dataset.numItems, rng.child("model"), { shardRunner: trainPool });
 const prov = provenance();
 const t0 = performance.now();
 const history: EpochLog[] = [];
@@ -86,12 +88,12 @@ const result = trainSupervised(model, split, rng, training, {
     );
     // At a new best, also measure test there, so an interrupted run still reports an honest result.
     if (best.epoch === log.epoch) {
-      const test = evaluate(model, split, "test").metrics;
+      const test = evaluate(model, split, "test", { runner: evalPool }).metrics;
       console.error(`[baseline]   new best: test NDCG@10 ${test["NDCG@10"]!.toFixed(4)} HR@10 ${test["HR@10"]!.toFixed(4)}`);
       save("running", { best_epoch: best.epoch, epochs: log.epoch, valid: log.valid, test, wall_s: (performance.now() - t0) / 1000 });
     }
   },
-});
+}, { evalRunner: evalPool });
 const pick = (m: Record<string, number>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, m[k]]));
 save("finished", {
   protocol: { ...result.test.protocol, description: describeProtocol(result.test.protocol), validSelection: "best validation NDCG@10", maxLen: spec.model.maxLen },
@@ -106,3 +108,4 @@ save("finished", {
   wall_s: result.wallSeconds,
 });
 console.error(`[baseline] best epoch ${result.bestEpoch}: test ${JSON.stringify(result.test.metrics)}`);
+await Promise.all([evalPool.close(), trainPool.close()]);

@@ -3,7 +3,7 @@ import { strict as assert } from "node:assert";
 import { after, before, it } from "node:test";
 import { Rng } from "../src/core/rng.ts";
 import { loadEnvSpec, loadSpecData } from "../src/env/spec.ts";
-import { EvalPool } from "../src/models/eval-pool.ts";
+import { createEvalPool, EvalPool } from "../src/models/eval-pool.ts";
 import { evaluate, type NextItemScorer } from "../src/models/evaluate.ts";
 import { SASRec } from "../src/models/sasrec.ts";
 import { selectBackend } from "../src/tf/backend.ts";
@@ -112,4 +112,18 @@ it("--eval-threads accepts auto or an integer >= 1 and names itself otherwise", 
   assert.equal(parseEvalThreads("2"), 2);
   assert.throws(() => parseEvalThreads("0"), /`--eval-threads` must be an integer >= 1; got 0/);
   assert.throws(() => parseEvalThreads("two"), /`--eval-threads` must be an integer >= 1; got "two"/);
+});
+
+it("createEvalPool: 1 thread ranks on the caller, 2 share the chunks; same ranks; close() stops the helpers", async () => {
+  const one = createEvalPool(1, "wasm");
+  const two = createEvalPool(2, "wasm");
+  try {
+    assert.equal(one.threads, 1);
+    assert.equal(two.threads, 2);
+    const a = evaluate(model, split, "test", { chunkSize: 64, runner: one });
+    const b = evaluate(model, split, "test", { chunkSize: 64, runner: two });
+    assert.deepEqual(b.ranks, a.ranks);
+  } finally {
+    await Promise.all([one.close(), two.close()]);
+  }
 });

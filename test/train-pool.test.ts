@@ -6,8 +6,8 @@ import { Rng } from "../src/core/rng.ts";
 import { loadEnvSpec, loadSpecData } from "../src/env/spec.ts";
 import { normaliseLossPerEpoch } from "../src/data/batches.ts";
 import { bucketedTrainBatches } from "../src/data/bucketing.ts";
-import { TrainPool } from "../src/models/train-pool.ts";
-import { SASRec, setDefaultShardRunner, type SASRecConfig } from "../src/models/sasrec.ts";
+import { createTrainPool, TrainPool } from "../src/models/train-pool.ts";
+import { SASRec, type SASRecConfig, type ShardRunner } from "../src/models/sasrec.ts";
 import { selectBackend } from "../src/tf/backend.ts";
 import type { LeaveOneOutSplit, TrainBatch } from "../src/data/types.ts";
 
@@ -25,19 +25,16 @@ before(async () => {
 });
 
 after(async () => {
-  setDefaultShardRunner(undefined);
   await pool.close();
 });
 
-function train(config: Partial<SASRecConfig>, threads: TrainPool | undefined, steps: TrainBatch[]): { weights: ReturnType<SASRec["getWeights"]>; losses: number[] } {
-  setDefaultShardRunner(threads);
-  const model = new SASRec({ ...small, ...config }, split.dataset.numItems, new Rng(11).child("model"));
+function train(config: Partial<SASRecConfig>, threads: ShardRunner | undefined, steps: TrainBatch[]): { weights: ReturnType<SASRec["getWeights"]>; losses: number[] } {
+  const model = new SASRec({ ...small, ...config }, split.dataset.numItems, new Rng(11).child("model"), { shardRunner: threads });
   try {
     const losses = steps.map((b) => model.trainStep(b));
     return { weights: model.getWeights(), losses };
   } finally {
     model.dispose();
-    setDefaultShardRunner(undefined);
   }
 }
 
@@ -90,4 +87,20 @@ it("more shards than rows is fine, and a 1-row batch takes the unsharded path", 
 
 it("rejects a non-integer shard count", () => {
   assert.throws(() => new SASRec({ ...small, gradientShards: 1.5 }, 10, new Rng(1)), /gradientShards.*integer >= 1, got 1.5/);
+});
+
+it("createTrainPool: threads decide where shards run, never the weights; close() stops the helpers", async () => {
+  const one = createTrainPool(1, "wasm");
+  const two = createTrainPool(2, "wasm");
+  try {
+    assert.equal(one.threads, 1);
+    assert.equal(two.threads, 2);
+    assert.equal(createTrainPool(4, "node").threads, 1, "tfjs-node already uses every core");
+    const a = train({ gradientShards: 2 }, undefined, batches.slice(0, 2));
+    const b = train({ gradientShards: 2 }, two, batches.slice(0, 2));
+    assert.deepEqual(b.losses, a.losses);
+    for (const k of Object.keys(a.weights)) assert.deepEqual(b.weights[k]!.data, a.weights[k]!.data, k);
+  } finally {
+    await Promise.all([one.close(), two.close()]);
+  }
 });

@@ -6,7 +6,7 @@ import { Rng } from "../../src/core/rng.ts";
 import { bucketedTrainBatches } from "../../src/data/bucketing.ts";
 import { loadEnvSpec, loadSpecData } from "../../src/env/spec.ts";
 import { SASRec } from "../../src/models/sasrec.ts";
-import { useTrainThreads } from "../../src/models/train-pool.ts";
+import { createTrainPool } from "../../src/models/train-pool.ts";
 import { readArrowStream } from "../../src/record/index.ts";
 import { markdownTable } from "../report.ts";
 import { round } from "../speed-lib.ts";
@@ -28,8 +28,8 @@ export async function benchRlOverhead(ctx: SpeedContext): Promise<SectionOutput>
   const spec = loadEnvSpec(opts.env);
   const { split } = loadSpecData(spec, { log });
   const info = await ctx.backend();
-  if (spec.model.gradientShards > 1) useTrainThreads(opts.trainThreads, info.name, log);
-  const model = new SASRec(spec.model, split.dataset.numItems, new Rng(1).child("model"));
+  const trainPool = createTrainPool(spec.model.gradientShards > 1 ? opts.trainThreads : 1, info.name, log);
+  const model = new SASRec(spec.model, split.dataset.numItems, new Rng(1).child("model"), { shardRunner: trainPool });
   const batches = bucketedTrainBatches(split, { batchSize: spec.training.batchSize, maxLen: spec.model.maxLen, rng: new Rng(1).child("batches") });
   // Untimed warm-up (thread pools started, kernels and heap at their epoch sizes), as in the train section.
   for (const b of [...batches].sort((x, y) => x.seqs[0]!.length - y.seqs[0]!.length).filter((_, i, xs) => i % Math.ceil(xs.length / 4) === 0)) model.trainStep(b);
@@ -37,6 +37,7 @@ export async function benchRlOverhead(ctx: SpeedContext): Promise<SectionOutput>
   for (const b of batches) model.trainStep(b);
   const plainS = (performance.now() - t) / 1000;
   model.dispose();
+  await trainPool.close();
   log(`rl: plain epoch ${plainS.toFixed(1)} s`);
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "augrl-rl-overhead-"));
   const episode = async (agent: string) => {

@@ -11,7 +11,7 @@ import { trainBatches } from "../../src/data/batches.ts";
 import type { TrainBatch } from "../../src/data/types.ts";
 import { shardThreads } from "../../src/models/helper-thread.ts";
 import { SASRec } from "../../src/models/sasrec.ts";
-import { useTrainThreads } from "../../src/models/train-pool.ts";
+import { createTrainPool } from "../../src/models/train-pool.ts";
 import { markdownTable } from "../report.ts";
 import { bucketBreakdown, extrapolateEpoch, mdRows, mean, median, paddedLength, round, type BatchTiming } from "../speed-lib.ts";
 import type { SectionOutput, SpeedContext } from "./context.ts";
@@ -26,8 +26,9 @@ export async function benchTrain(ctx: SpeedContext): Promise<SectionOutput> {
   const make = bucketed ? bucketedTrainBatches : trainBatches;
   const root = new Rng(opts.seed);
   const shards = spec.model.gradientShards;
-  const trainThreads = shardThreads(shards, useTrainThreads(opts.trainThreads, info.name, log));
-  const model = new SASRec(spec.model, split.dataset.numItems, root.child("model"));
+  const trainPool = createTrainPool(opts.trainThreads, info.name, log);
+  const trainThreads = shardThreads(shards, trainPool.threads);
+  const model = new SASRec(spec.model, split.dataset.numItems, root.child("model"), { shardRunner: trainPool });
   log(`train: SASRec ${model.parameterCount} params, batch ${batchSize}, maxLen ${maxLen}, ${bucketed ? "length-bucketed" : "random"} batches, ${shards} gradient shard(s) on ${trainThreads} thread(s), backend ${info.name}`);
 
   // Warm-up: batches spread over the padded lengths of a separate epoch (the longest included,
@@ -125,6 +126,7 @@ export async function benchTrain(ctx: SpeedContext): Promise<SectionOutput> {
     unsharded = { seconds: round(seconds, 2), batches: ub.length, speedup: round(seconds / secondsPerEpoch, 2) };
   }
 
+  await trainPool.close();
   const json = {
     dataset: split.dataset.name,
     users: split.train.length,

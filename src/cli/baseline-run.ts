@@ -17,8 +17,8 @@ import { DEFAULT_METRICS, describeProtocol, type Protocol } from "../models/metr
 import { SASRec } from "../models/sasrec.ts";
 import { trainSupervised, type EpochLog, type TrainerConfig } from "../models/trainer.ts";
 import { selectBackend, type BackendChoice, type BackendInfo } from "../tf/backend.ts";
-import { useEvalThreads } from "../models/eval-pool.ts";
-import { useTrainThreads } from "../models/train-pool.ts";
+import { createEvalPool } from "../models/eval-pool.ts";
+import { createTrainPool } from "../models/train-pool.ts";
 import { shardThreads } from "../models/helper-thread.ts";
 import { saveModelFile } from "../models/model-file.ts";
 import { checkInteger, checkRunOptions, DEFAULT_OUT_DIR, parseThreads, type RunOptions } from "./options.ts";
@@ -132,11 +132,13 @@ export async function runBaseline(options: RunBaselineOptions): Promise<RunBasel
     ...(options.evalEvery !== undefined ? { evalEvery: options.evalEvery } : {}),
   };
   const backend = await selectBackend(options.backend ?? "auto", log);
-  const evalThreads = useEvalThreads(options.evalThreads ?? "auto", backend.name, log);
-  const trainThreads = shardThreads(spec.model.gradientShards, useTrainThreads(options.trainThreads ?? "auto", backend.name, log));
   const { split } = loadSpecData(spec, { log });
+  const evalPool = createEvalPool(options.evalThreads ?? "auto", backend.name, log);
+  const trainPool = createTrainPool(options.trainThreads ?? "auto", backend.name, log);
+  const evalThreads = evalPool.threads;
+  const trainThreads = shardThreads(spec.model.gradientShards, trainPool.threads);
   const rng = new Rng(seed);
-  const model = new SASRec(spec.model, split.dataset.numItems, rng.child("model"));
+  const model = new SASRec(spec.model, split.dataset.numItems, rng.child("model"), { shardRunner: trainPool });
 
   try {
     const { runId, dir: runDir } = createRunDir(options.out ?? DEFAULT_OUT_DIR, makeRunId("baseline", seed));
@@ -195,7 +197,7 @@ export async function runBaseline(options: RunBaselineOptions): Promise<RunBasel
           bar?.stop();
           if (progress !== "none") log(epochLine(entry, best, training));
         },
-      });
+      }, { evalRunner: evalPool });
     } finally {
       bar?.stop();
     }
@@ -226,6 +228,7 @@ export async function runBaseline(options: RunBaselineOptions): Promise<RunBasel
     return { runId, runDir, config, summary, table };
   } finally {
     model.dispose();
+    await Promise.all([evalPool.close(), trainPool.close()]);
   }
 }
 

@@ -16,14 +16,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Rng } from "../core/rng.ts";
 import { createAgent, loadAgentSpec, resolveAgentSpec, type Agent, type ResolvedAgentSpec } from "../agents/index.ts";
-import { createEnv, loadAnyEnvSpec, type AnyEnvSpec, type Env } from "../env/index.ts";
+import { createEnv, loadAnyEnvSpec, type AnyEnvSpec, type Env, type EnvDeps } from "../env/index.ts";
 import { HookList, type RunHook } from "../record/hooks.ts";
 import { RunRecorder, SUMMARY_FILE, CONFIG_FILE, EPISODES_FILE } from "../record/run-recorder.ts";
 import { readArrowStream } from "../record/recorder.ts";
 import { metricCells, type EpisodeRow } from "../record/schema.ts";
 import { selectBackend, type BackendChoice, type BackendInfo } from "../tf/backend.ts";
-import { useEvalThreads } from "../models/eval-pool.ts";
-import { useTrainThreads } from "../models/train-pool.ts";
+import { createEvalPool } from "../models/eval-pool.ts";
+import { createTrainPool } from "../models/train-pool.ts";
 import { shardThreads } from "../models/helper-thread.ts";
 import { createRunDir, makeRunId, runMetadata } from "../core/run-id.ts";
 import { readCheckpoint, type Checkpoint } from "./checkpoint.ts";
@@ -142,6 +142,7 @@ export async function runExperiment(options: Partial<RunOptions>): Promise<RunRe
     return await loop({ ...config, run_id: runId }, dir, o, log, null, built, false);
   } catch (err) {
     built.env.dispose();
+    await built.closePools();
     throw err;
   }
 }
@@ -192,6 +193,7 @@ export async function resumeExperiment(runDir: string, options: Partial<RunOptio
     return await loop(config, runDir, o, log, cp, built, true);
   } catch (err) {
     built.env.dispose();
+    await built.closePools();
     throw err;
   }
 }
@@ -200,6 +202,10 @@ interface Built {
   env: Env;
   agent: Agent;
   threads: { eval: number; train: number };
+  /** The evaluation and training helper threads the env was given (also for in-process parallel episodes). */
+  deps: EnvDeps;
+  /** Stop those helper threads. */
+  closePools(): Promise<void>;
 }
 
 /** Branches per stage of the run's env (1: no branching). */
@@ -215,14 +221,17 @@ async function build(config: RunConfig, o: RunOptions, log: ((l: string) => void
   }
   // Queued episodes run elsewhere: this process only learns between rounds and may use every core.
   const parallelBusy = ((config.parallelEpisodes > 1 && o.queue === undefined) || branchCount(config) > 1) && (o.workers ?? os.availableParallelism()) > 1;
-  const evalThreads = useEvalThreads(parallelBusy ? 1 : (o.evalThreads ?? "auto"), config.backend.name, log ?? undefined);
-  const trainThreads = useTrainThreads(parallelBusy ? 1 : (o.trainThreads ?? "auto"), config.backend.name, log ?? undefined);
-  const env = await createEnv(config.env, { log: log ?? undefined });
+  const evalPool = createEvalPool(parallelBusy ? 1 : (o.evalThreads ?? "auto"), config.backend.name, log ?? undefined);
+  const trainPool = createTrainPool(parallelBusy ? 1 : (o.trainThreads ?? "auto"), config.backend.name, log ?? undefined);
+  const closePools = async () => void (await Promise.all([evalPool.close(), trainPool.close()]));
+  const deps = { shardRunner: trainPool, evalRunner: evalPool };
+  const env = await createEnv(config.env, { log: log ?? undefined, ...deps });
   try {
     const agent = createAgent(config.agent, env.actionSpace, env.observationDim, new Rng(config.seed).child("agent"));
-    return { env, agent, threads: { eval: evalThreads, train: shardThreads((config.env as { model?: { gradientShards?: number } }).model?.gradientShards ?? 1, trainThreads) } };
+    return { env, agent, threads: { eval: evalPool.threads, train: shardThreads((config.env as { model?: { gradientShards?: number } }).model?.gradientShards ?? 1, trainPool.threads) }, deps, closePools };
   } catch (err) {
     env.dispose();
+    await closePools();
     throw err;
   }
 }
@@ -275,7 +284,7 @@ async function loop(config: RunConfig, runDir: string, o: RunOptions, log: ((l: 
   try {
     const P = config.parallelEpisodes;
     if (P > 1) {
-      executor = o.queue !== undefined ? await (await import("./queue/client.ts")).queueExecutor(o.queue, log) : threadExecutor(o.workers ?? os.availableParallelism());
+      executor = o.queue !== undefined ? await (await import("./queue/client.ts")).queueExecutor(o.queue, log) : threadExecutor(o.workers ?? os.availableParallelism(), built.deps);
       log?.(`[augrl] rounds of ${P} parallel episodes on ${executor.describe}`);
     }
     const branches = branchSettings(config);
@@ -313,6 +322,7 @@ async function loop(config: RunConfig, runDir: string, o: RunOptions, log: ((l: 
     env.dispose();
     (agent as Agent & { dispose?(): void }).dispose?.();
     await monitor?.close();
+    await built.closePools();
   }
   return session.result;
 }

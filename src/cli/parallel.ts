@@ -20,7 +20,7 @@
 import { Worker } from "node:worker_threads";
 import { Rng } from "../core/rng.ts";
 import { createAgent, type AgentState, type Transition } from "../agents/index.ts";
-import { createEnv, type AnyEnvSpec, type EpisodeMetrics, type StepInfo } from "../env/index.ts";
+import { createEnv, type AnyEnvSpec, type EnvDeps, type EpisodeMetrics, type StepInfo } from "../env/index.ts";
 import type { ResolvedAgentSpec } from "../agents/index.ts";
 import { selectBackend, type BackendName } from "../tf/backend.ts";
 import { episodeSeed, type RunSession } from "./session.ts";
@@ -53,10 +53,13 @@ export function episodeAgentState(shared: AgentState, runSeed: number, episode: 
   return { ...shared, rng: new Rng(runSeed).child("agent").child(`episode-${episode}`).state() };
 }
 
-/** Play one episode with a frozen policy (no updates). Runs in a worker or in-process; `onStep` sees each step as played. */
-export async function playFrozenEpisode(job: FrozenEpisodeJob, onStep?: (index: number, step: PlayedStep) => void): Promise<PlayedEpisode> {
+/**
+ * Play one episode with a frozen policy (no updates). Runs in a worker or in-process; `onStep`
+ * sees each step as played; `deps` may give the env helper threads of the playing thread.
+ */
+export async function playFrozenEpisode(job: FrozenEpisodeJob, onStep?: (index: number, step: PlayedStep) => void, deps: EnvDeps = {}): Promise<PlayedEpisode> {
   await selectBackend(job.backend, null);
-  const env = await createEnv(job.env);
+  const env = await createEnv(job.env, deps);
   const agent = createAgent(job.agent, env.actionSpace, env.observationDim, new Rng(0));
   agent.load(job.agentState);
   const t0 = performance.now();
@@ -123,14 +126,17 @@ export interface EpisodeExecutor {
   close?(): Promise<void>;
 }
 
-/** Play jobs on up to `workers` worker threads of this process (in-process, one after the other, when workers <= 1). */
-export function threadExecutor(workers: number): EpisodeExecutor {
+/**
+ * Play jobs on up to `workers` worker threads of this process (in-process, one after the other,
+ * when workers <= 1, with the caller's helper threads in `deps`).
+ */
+export function threadExecutor(workers: number, deps: EnvDeps = {}): EpisodeExecutor {
   return {
     describe: workers <= 1 ? "this thread" : `${workers} worker threads`,
     play: async (jobs, onStep) => {
       if (workers <= 1) {
         const out: PlayedEpisode[] = [];
-        for (const [j, job] of jobs.entries()) out.push(await playFrozenEpisode(job, (i, s) => onStep?.(j, i, s)));
+        for (const [j, job] of jobs.entries()) out.push(await playFrozenEpisode(job, (i, s) => onStep?.(j, i, s), deps));
         return out;
       }
       const results: PlayedEpisode[] = new Array(jobs.length);

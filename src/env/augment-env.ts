@@ -71,8 +71,8 @@ import { eligibleUsers } from "../data/batches.ts";
 import { epochBatches } from "../data/epoch.ts";
 import { loadModelFile, type ModelFile } from "../models/model-file.ts";
 import type { LeaveOneOutSplit, TrainBatch } from "../data/types.ts";
-import { evaluate } from "../models/evaluate.ts";
-import { SASRec, SASREC_DEFAULTS, type SASRecState } from "../models/sasrec.ts";
+import { evaluate, type ChunkRunner } from "../models/evaluate.ts";
+import { SASRec, SASREC_DEFAULTS, type SASRecState, type ShardRunner } from "../models/sasrec.ts";
 import type { ResolvedEnvSpec } from "./spec.ts";
 import type { ActionSpace, Env, EnvAction, EpisodeMetrics, ResetResult, StepInfo, StepResult } from "./types.ts";
 
@@ -99,6 +99,14 @@ export interface AugmentEnvState {
     lastLoss: number; lossEma: number; lastMetric: number; lastTrend: number;
     twinMetric: number; prevOps: number[]; prevMagnitude: number; opReward: number[]; opTried: number[];
   };
+}
+
+/** Optional helpers an env can be given; results never depend on them, only speed. */
+export interface AugmentEnvDeps {
+  /** Computes the gradient shards of training steps (`createTrainPool`); default this thread. */
+  shardRunner?: ShardRunner;
+  /** Shares reward and final evaluations with helper threads (`createEvalPool`); default this thread. */
+  evalRunner?: ChunkRunner;
 }
 
 export class AugmentEnv implements Env<AugmentEnvState> {
@@ -129,7 +137,7 @@ export class AugmentEnv implements Env<AugmentEnvState> {
   private stats = this.freshStats();
   private warm: ModelFile | undefined;
 
-  constructor(spec: ResolvedEnvSpec, split: LeaveOneOutSplit) {
+  constructor(spec: ResolvedEnvSpec, split: LeaveOneOutSplit, private readonly deps: AugmentEnvDeps = {}) {
     this.spec = spec;
     this.split = split;
     const rl = spec.rl;
@@ -184,9 +192,10 @@ export class AugmentEnv implements Env<AugmentEnvState> {
     const root = new Rng(seed);
     const sameSeed = this.seed === String(seed) && this.rewardUsers.length > 0;
     this.seed = String(seed);
-    if (!this.model) this.model = this.warmStarted(new SASRec(this.spec.model, this.split.dataset.numItems, root.child("model")));
+    const modelOptions = { shardRunner: this.deps.shardRunner };
+    if (!this.model) this.model = this.warmStarted(new SASRec(this.spec.model, this.split.dataset.numItems, root.child("model"), modelOptions));
     // The twin starts from the same weights and sees the same batches, without augmentation.
-    if (!this.twin && this.spec.rl.reward.kind === "twin") this.twin = this.warmStarted(new SASRec(this.spec.model, this.split.dataset.numItems, root.child("model")));
+    if (!this.twin && this.spec.rl.reward.kind === "twin") this.twin = this.warmStarted(new SASRec(this.spec.model, this.split.dataset.numItems, root.child("model"), modelOptions));
     this.batchRng = root.child("batches");
     this.augmentRng = root.child("augment");
     if (!sameSeed) this.rewardUsers = this.drawRewardUsers(root.child("reward-users"));
@@ -216,7 +225,7 @@ export class AugmentEnv implements Env<AugmentEnvState> {
 
   /** Reward-subset validation metrics: the reward metric plus NDCG@10 and HR@10 for the logs (same ranks, no extra scoring). */
   private subsetMetrics(model: SASRec): Record<string, number> {
-    return evaluate(model, this.split, "valid", { users: this.rewardUsers, metrics: [...this.stepMetrics] }).metrics;
+    return evaluate(model, this.split, "valid", { users: this.rewardUsers, metrics: [...this.stepMetrics], runner: this.deps.evalRunner }).metrics;
   }
 
   private metric(model: SASRec): number {
@@ -353,7 +362,8 @@ export class AugmentEnv implements Env<AugmentEnvState> {
   /** Full validation and test metrics of the current model (all users). */
   finalMetrics(): EpisodeMetrics {
     if (!this.model) throw new Error("AugmentEnv.finalMetrics: call reset({ seed }) first");
-    return { valid: evaluate(this.model, this.split, "valid").metrics, test: evaluate(this.model, this.split, "test").metrics };
+    const runner = this.deps.evalRunner;
+    return { valid: evaluate(this.model, this.split, "valid", { runner }).metrics, test: evaluate(this.model, this.split, "test", { runner }).metrics };
   }
 
   get steps(): number {

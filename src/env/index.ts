@@ -1,4 +1,4 @@
-export { AugmentEnv, ENV_VERSION, type AugmentEnvState } from "./augment-env.ts";
+export { AugmentEnv, ENV_VERSION, type AugmentEnvDeps, type AugmentEnvState } from "./augment-env.ts";
 export { loadEnvSpec, loadSpecData, loadEnvData, envSpecSchema, RL_DEFAULTS, type ResolvedEnvSpec, type SpecDataOptions } from "./spec.ts";
 export { TimeLimit } from "./time-limit.ts";
 export { createEnv, envKinds, loadAnyEnvSpec, type AnyEnvSpec, type CommonEnvSpec, type EnvDeps } from "./registry.ts";

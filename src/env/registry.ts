@@ -6,7 +6,7 @@
  * resulting `Env`, so a new env is one entry here.
  */
 import { readJsonFile } from "../core/validate.ts";
-import { AugmentEnv } from "./augment-env.ts";
+import { AugmentEnv, type AugmentEnvDeps } from "./augment-env.ts";
 import { createIntentEnv } from "./intent-env.ts";
 import { loadIntentEnvSpec, type ResolvedIntentEnvSpec } from "./intent-spec.ts";
 import { loadEnvSpec, loadSpecData, type ResolvedEnvSpec } from "./spec.ts";
@@ -27,6 +27,9 @@ export type AnyEnvSpec = (ResolvedEnvSpec & CommonEnvSpec) | ResolvedIntentEnvSp
 /** Dependencies an env may take from its host (threads, logging); all optional. */
 export interface EnvDeps {
   log?: (line: string) => void;
+  /** Helper threads for the augment env's training shards and evaluations (results never depend on them). */
+  shardRunner?: AugmentEnvDeps["shardRunner"];
+  evalRunner?: AugmentEnvDeps["evalRunner"];
 }
 
 interface EnvKind {
@@ -40,7 +43,7 @@ interface EnvKind {
 const ENV_KINDS: Record<string, EnvKind> = {
   augment: {
     load: (file) => loadEnvSpec(file),
-    create: async (spec, deps) => new AugmentEnv(spec as ResolvedEnvSpec, loadSpecData(spec as ResolvedEnvSpec, { log: deps.log }).split),
+    create: async (spec, deps) => new AugmentEnv(spec as ResolvedEnvSpec, loadSpecData(spec as ResolvedEnvSpec, { log: deps.log }).split, { shardRunner: deps.shardRunner, evalRunner: deps.evalRunner }),
   },
   intent: {
     load: (file) => loadIntentEnvSpec(file),

@@ -15,7 +15,7 @@
 import * as os from "node:os";
 import type { BackendName } from "../tf/backend.ts";
 import { HelperState, HelperThread, LazyPool, poolThreads } from "./helper-thread.ts";
-import { rankChunk, setDefaultChunkRunner, type ChunkRunner, type NextItemScorer } from "./evaluate.ts";
+import { rankChunk, type ChunkRunner, type NextItemScorer } from "./evaluate.ts";
 import type { LeaveOneOutSplit } from "../data/types.ts";
 import type { SASRecConfig, SASRecState } from "./sasrec.ts";
 
@@ -107,21 +107,23 @@ export class EvalPool implements ChunkRunner {
   }
 }
 
-let installed: LazyPool<EvalPool> | undefined;
+/** A chunk runner on a fixed number of threads that the caller closes when done. */
+export interface EvalThreads extends ChunkRunner {
+  /** Threads in use, the caller's included (1: every chunk on the calling thread). */
+  readonly threads: number;
+  close(): Promise<void>;
+}
 
 /**
- * Make every later `evaluate` call share its chunks among `threads` threads (the caller's
- * included), or evaluate on the caller's thread alone with `threads <= 1`. `"auto"` = the
- * machine's cores (at most 4). Only the wasm and cpu backends get helpers: they run one thread
- * per process, while tfjs-node already uses every core. The helpers start on the first
- * evaluation with more than one chunk. Returns the thread count in use.
+ * The chunk runner for `--eval-threads`: `evaluate(..., { runner })` shares its chunks among
+ * `threads` threads (the caller's included), or ranks on the caller's thread alone with
+ * `threads <= 1`. `"auto"` = the machine's cores (at most 4). Only the wasm and cpu backends get
+ * helpers: they run one thread per process, while tfjs-node already uses every core. The helpers
+ * start on the first evaluation with more than one chunk; `close()` stops them.
  */
-export function useEvalThreads(threads: number | "auto", backend: BackendName, log?: (line: string) => void): number {
+export function createEvalPool(threads: number | "auto", backend: BackendName, log?: (line: string) => void): EvalThreads {
   const wanted = poolThreads(threads, backend);
-  if ((installed?.threads ?? 1) === wanted) return wanted;
-  installed?.close();
-  const lazy = wanted > 1 ? new LazyPool(wanted, () => new EvalPool({ threads: wanted, backend }), (s) => log?.(`[augrl] evaluation on ${wanted} threads (${s.toFixed(1)} s to start)`)) : undefined;
-  installed = lazy;
-  setDefaultChunkRunner(lazy && { rankChunks: (model, split, which, chunks) => lazy.get().rankChunks(model, split, which, chunks) });
-  return wanted;
+  if (wanted <= 1) return { threads: 1, rankChunks: (model, split, which, chunks) => chunks.map((ids) => rankChunk(model, split, which, ids)), close: async () => {} };
+  const lazy = new LazyPool(wanted, () => new EvalPool({ threads: wanted, backend }), (s) => log?.(`[augrl] evaluation on ${wanted} threads (${s.toFixed(1)} s to start)`));
+  return { threads: wanted, rankChunks: (model, split, which, chunks) => lazy.get().rankChunks(model, split, which, chunks), close: () => lazy.close() };
 }

@@ -35,8 +35,8 @@ export interface EvalOptions {
   /** Metric names; default HR@5/10/20, NDCG@5/10/20, MRR. */
   metrics?: readonly string[];
   /**
-   * Share the chunks with scoring threads (see eval-pool.ts); `null` forces this thread alone.
-   * Default: the pool installed with `setDefaultChunkRunner`, if any.
+   * Share the chunks with scoring threads (`createEvalPool` in eval-pool.ts). Default (or
+   * `null`): every chunk on this thread. The ranks are the same either way.
    */
   runner?: ChunkRunner | null;
 }
@@ -47,12 +47,6 @@ export interface EvalOptions {
  */
 export interface ChunkRunner {
   rankChunks(model: NextItemScorer, split: LeaveOneOutSplit, which: "valid" | "test", chunks: Int32Array[]): Int32Array[];
-}
-
-let defaultRunner: ChunkRunner | undefined;
-/** Install (or with `undefined` remove) the runner every `evaluate` call uses by default. */
-export function setDefaultChunkRunner(runner: ChunkRunner | undefined): void {
-  defaultRunner = runner;
 }
 
 export interface EvalResult {
@@ -75,7 +69,7 @@ export function evaluate(model: NextItemScorer, split: LeaveOneOutSplit, which: 
   for (let start = 0; start < order.length; start += chunk) {
     chunks.push(Int32Array.from(order.subarray(start, Math.min(start + chunk, order.length)), (p) => users[p]!));
   }
-  const runner = opts.runner === null ? undefined : (opts.runner ?? defaultRunner);
+  const runner = opts.runner;
   const chunkRanks = runner && chunks.length > 1
     ? runner.rankChunks(model, split, which, chunks)
     : chunks.map((ids) => rankChunk(model, split, which, ids));

@@ -128,7 +128,10 @@ export class LazyPool<P extends { close(): Promise<unknown> }> {
     return this.pool;
   }
 
-  close(): void {
-    void this.pool?.close();
+  /** Stop the helpers if they ever started. */
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.close();
   }
 }

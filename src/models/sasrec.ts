@@ -48,7 +48,7 @@ export interface SASRecConfig {
   /**
    * Split every training batch into this many row shards and sum their gradients (each shard's
    * loss divided by the whole batch's denominator, so the sum is the batch's gradient up to float
-   * rounding). Shards run on helper threads when `useTrainThreads` installed them, and the
+   * rounding). Shards run on helper threads when the model's `shardRunner` has them, and the
    * weights are bit-identical for any thread count: this setting, not the thread count, decides
    * the arithmetic. Each shard draws its dropout masks from its own seed. Default 1 (no split).
    * `trainStepContrastive` ignores it: its InfoNCE negatives are the whole batch's other users.
@@ -100,10 +100,10 @@ export interface ShardRunner {
   run(model: SASRec, jobs: ShardJob[]): { loss: number; grads: tf.Tensor[] }[];
 }
 
-let defaultShardRunner: ShardRunner | undefined;
-/** Install (or with `undefined` remove) the runner every sharded `trainStep` uses. */
-export function setDefaultShardRunner(runner: ShardRunner | undefined): void {
-  defaultShardRunner = runner;
+/** What a model may be given besides its config. */
+export interface SASRecOptions {
+  /** Computes the shards of sharded steps (`createTrainPool` in train-pool.ts). Default: one after the other on this thread. */
+  shardRunner?: ShardRunner;
 }
 
 interface BlockParams {
@@ -137,13 +137,15 @@ export class SASRec {
   private readonly embLnG: tf.Variable;
   private readonly embLnB: tf.Variable;
   private readonly optimizer: Adam;
+  private readonly shardRunner: ShardRunner;
   /** Host copy of the item table for the current weights (see `items`). */
   private itemHost?: { dataId: object; data: Float32Array };
   /** Transposed item table for scoring, for the weights with this data id (see `itemTableT`). */
   private itemT?: { dataId: object; t: tf.Tensor2D };
 
-  constructor(config: Partial<SASRecConfig>, numItems: number, rng: Rng) {
+  constructor(config: Partial<SASRecConfig>, numItems: number, rng: Rng, options: SASRecOptions = {}) {
     this.config = { ...SASREC_DEFAULTS, ...config };
+    this.shardRunner = options.shardRunner ?? inThreadShards;
     SASRec.instances++;
     const c = this.config;
     if (!(Number.isInteger(c.gradientShards) && c.gradientShards >= 1)) {
@@ -351,7 +353,7 @@ export class SASRec {
     const lossDenominator = batch.lossDenominator ?? Math.max(parts.reduce((sum, a) => a.weights.reduce((s, w) => s + w, sum), 0), 1);
     const labelSmoothing = batch.labelSmoothing ?? 0;
     const jobs: ShardJob[] = parts.map((a) => ({ ...a, lossDenominator, labelSmoothing, dropoutSeed: this.rngDropout.tfSeed() }));
-    const results = (defaultShardRunner ?? inThreadRunner).run(this, jobs);
+    const results = this.shardRunner.run(this, jobs);
     const total = tf.tidy(() => results[0]!.grads.map((g, v) => results.slice(1).reduce((sum, r) => tf.add(sum, r.grads[v]!), g)));
     this.optimizer.applyGradients(total);
     for (const t of total) t.dispose();
@@ -566,7 +568,7 @@ export class SASRec {
 }
 
 /** Shards computed one after the other on the calling thread. */
-const inThreadRunner: ShardRunner = { run: (model, jobs) => jobs.map((job) => model.shardGradients(job)) };
+export const inThreadShards: ShardRunner = { run: (model, jobs) => jobs.map((job) => model.shardGradients(job)) };
 
 /** Additive self-attention mask [B, 1, L, L] for left-padded ids [B, L] (see `encode`). */
 function attentionMask(ids: Int32Array, B: number, L: number): Float32Array {

@@ -2,7 +2,7 @@
  * Data-parallel training steps on several threads.
  *
  * A model with `gradientShards: n` cuts every training batch into n row shards and sums their
- * gradients (see SASRec.trainStep). The shards are independent, so with this pool installed the
+ * gradients (see SASRec.trainStep). The shards are independent, so with this pool as its runner the
  * calling thread computes shard 0 while helper threads (each with its own wasm backend and a
  * gradient replica of the model) compute the others; the caller then sums the gradients in shard
  * order and takes the Adam step. A helper gets the caller's current weights before every step, so
@@ -13,7 +13,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendName } from "../tf/backend.ts";
 import { HelperState, HelperThread, LazyPool, poolThreads } from "./helper-thread.ts";
-import { setDefaultShardRunner, type SASRec, type ShardJob, type ShardRunner } from "./sasrec.ts";
+import { inThreadShards, type SASRec, type ShardJob, type ShardRunner } from "./sasrec.ts";
 
 export interface TrainPoolOptions {
   /** Threads in total, the calling thread included. */
@@ -88,21 +88,24 @@ export class TrainPool implements ShardRunner {
   }
 }
 
-let installed: LazyPool<TrainPool> | undefined;
+/** A shard runner on a fixed number of threads that the caller closes when done. */
+export interface TrainThreads extends ShardRunner {
+  /** Threads in use, the caller's included (1: every shard on the calling thread). */
+  readonly threads: number;
+  close(): Promise<void>;
+}
 
 /**
- * Make every later sharded training step (`gradientShards` > 1) spread its shards over `threads`
- * threads (the caller's included), or compute them one after the other with `threads <= 1`.
- * `"auto"` = the machine's cores (at most 4). Only the wasm and cpu backends get helpers (they
- * run one thread per process; tfjs-node already uses every core). The weights never depend on
- * this setting. Returns the thread count in use.
+ * The shard runner for `--train-threads`: sharded training steps (`gradientShards` > 1) spread
+ * their shards over `threads` threads (the caller's included), or compute them one after the
+ * other with `threads <= 1`. `"auto"` = the machine's cores (at most 4). Only the wasm and cpu
+ * backends get helpers (they run one thread per process; tfjs-node already uses every core).
+ * The helpers start on the first step that needs them. The weights never depend on this setting.
+ * Give the result to `new SASRec(..., { shardRunner })` and `close()` it when training is over.
  */
-export function useTrainThreads(threads: number | "auto", backend: BackendName, log?: (line: string) => void): number {
+export function createTrainPool(threads: number | "auto", backend: BackendName, log?: (line: string) => void): TrainThreads {
   const wanted = poolThreads(threads, backend);
-  if ((installed?.threads ?? 1) === wanted) return wanted;
-  installed?.close();
-  const lazy = wanted > 1 ? new LazyPool(wanted, () => new TrainPool({ threads: wanted, backend }), (s) => log?.(`[augrl] training steps on ${wanted} threads (${s.toFixed(1)} s to start)`)) : undefined;
-  installed = lazy;
-  setDefaultShardRunner(lazy && { run: (model, jobs) => lazy.get().run(model, jobs) });
-  return wanted;
+  if (wanted <= 1) return { threads: 1, run: (model, jobs) => inThreadShards.run(model, jobs), close: async () => {} };
+  const lazy = new LazyPool(wanted, () => new TrainPool({ threads: wanted, backend }), (s) => log?.(`[augrl] training steps on ${wanted} threads (${s.toFixed(1)} s to start)`));
+  return { threads: wanted, run: (model, jobs) => lazy.get().run(model, jobs), close: () => lazy.close() };
 }

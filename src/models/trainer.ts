@@ -4,8 +4,8 @@
  */
 import type { Rng } from "../core/rng.ts";
 import { epochBatches } from "../data/epoch.ts";
-import type { LeaveOneOutSplit } from "../data/types.ts";
-import { evaluate, type EvalResult } from "./evaluate.ts";
+import type { LeaveOneOutSplit, TrainBatch } from "../data/types.ts";
+import { evaluate, type ChunkRunner, type EvalResult } from "./evaluate.ts";
 import type { SASRec, SASRecState } from "./sasrec.ts";
 
 export interface TrainerConfig {
@@ -57,6 +57,14 @@ export interface TrainerResult {
   stoppedEarly: boolean;
 }
 
+/** What the trainer may be given besides its config. */
+export interface TrainerOptions {
+  /** Shares validation and test ranking with helper threads (`createEvalPool`); default this thread. */
+  evalRunner?: ChunkRunner;
+  /** One training step on a batch, returning its loss. Default `model.trainStep(batch)`. */
+  step?: (batch: TrainBatch) => number;
+}
+
 export interface TrainerCallbacks {
   /** Called after every batch with the running epoch loss. */
   onBatch?(epoch: number, batch: number, numBatches: number, loss: number): void;
@@ -70,6 +78,7 @@ export function trainSupervised(
   rng: Rng,
   config: Partial<TrainerConfig> = {},
   callbacks: TrainerCallbacks = {},
+  options: TrainerOptions = {},
 ): TrainerResult {
   const c = { ...TRAINER_DEFAULTS, ...config };
   const dataRng = rng.child("batches");
@@ -87,13 +96,13 @@ export function trainSupervised(
     });
     let lossSum = 0;
     batches.forEach((batch, i) => {
-      lossSum += model.trainStep(batch);
+      lossSum += options.step ? options.step(batch) : model.trainStep(batch);
       callbacks.onBatch?.(epoch, i + 1, batches.length, lossSum / (i + 1));
     });
     const log: EpochLog = { epoch, loss: lossSum / batches.length, trainSeconds: (performance.now() - te) / 1000 };
     trainSecondsTotal += log.trainSeconds;
     if (epoch % c.evalEvery === 0 || epoch === c.epochs) {
-      const v = evaluate(model, split, "valid");
+      const v = evaluate(model, split, "valid", { runner: options.evalRunner });
       log.valid = v.metrics;
       log.validSeconds = v.seconds;
       const value = v.metrics[c.selectMetric]!;
@@ -111,8 +120,8 @@ export function trainSupervised(
     }
   }
   if (bestState) model.setState(bestState);
-  const valid = evaluate(model, split, "valid");
-  const test = evaluate(model, split, "test");
+  const valid = evaluate(model, split, "valid", { runner: options.evalRunner });
+  const test = evaluate(model, split, "test", { runner: options.evalRunner });
   return {
     bestEpoch: best.epoch,
     valid,

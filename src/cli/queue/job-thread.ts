@@ -5,8 +5,8 @@
  * helper threads between jobs: starting a thread costs seconds, as much as a short episode.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { useEvalThreads } from "../../models/eval-pool.ts";
-import { useTrainThreads } from "../../models/train-pool.ts";
+import { createEvalPool, type EvalThreads } from "../../models/eval-pool.ts";
+import { createTrainPool, type TrainThreads } from "../../models/train-pool.ts";
 import { runCell, type CellSpec } from "../cell.ts";
 import { playFrozenEpisode, type FrozenEpisodeJob } from "../parallel.ts";
 
@@ -21,15 +21,21 @@ export type ThreadMessage =
 
 const { threads } = workerData as { threads: number };
 const post = (m: ThreadMessage) => parentPort!.postMessage(m);
+/** This thread's helper pools, started for the first episode job and kept for the next ones. */
+let pools: { backend: string; evalRunner: EvalThreads; shardRunner: TrainThreads; close(): Promise<void> } | undefined;
 
 parentPort!.on("message", (task: ThreadTask) => {
   void (async () => {
     try {
       if (task.kind === "episode") {
         // Helper threads for evaluation and gradient shards (kept between jobs; speed only, results never depend on them).
-        useEvalThreads(threads, task.job.backend);
-        useTrainThreads(threads, task.job.backend);
-        post({ type: "done", value: await playFrozenEpisode(task.job, (index, step) => post({ type: "step", index, step })) });
+        if (pools?.backend !== task.job.backend) {
+          await pools?.close();
+          const evalRunner = createEvalPool(threads, task.job.backend);
+          const shardRunner = createTrainPool(threads, task.job.backend);
+          pools = { backend: task.job.backend, evalRunner, shardRunner, close: async () => void (await Promise.all([evalRunner.close(), shardRunner.close()])) };
+        }
+        post({ type: "done", value: await playFrozenEpisode(task.job, (index, step) => post({ type: "step", index, step }), pools) });
       } else {
         post({ type: "done", value: await runCell({ ...task.cell, evalThreads: threads, trainThreads: threads }, null) });
       }
