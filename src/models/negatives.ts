@@ -1,0 +1,97 @@
+/**
+ * From a training batch to the padded arrays the loss reads, drawing the sampled negatives.
+ *
+ * SASRec reads a user's sequence s_1..s_n as n-1 (input, target) pairs: position t sees s_1..s_t
+ * and predicts s_{t+1}. Rows are left-padded (id 0) to the batch's padded length.
+ */
+import type { Rng } from "../core/rng.ts";
+import type { TrainBatch } from "../data/types.ts";
+
+/** Left-padded [B, L] arrays of a training batch, as the loss reads them. */
+export interface TrainArrays {
+  B: number;
+  L: number;
+  inputs: Int32Array;
+  targets: Int32Array;
+  /** One sampled negative per position (BCE); unused (zeros) by the other losses. */
+  negatives: Int32Array;
+  weights: Float32Array;
+  lossDenominator?: number;
+}
+
+/** The config fields padding and sampling read. */
+export interface BatchShape {
+  maxLen: number;
+  lengthBucketing: boolean;
+}
+
+/** Padded length for a set of input lengths: the longest (at most maxLen) with bucketing, else maxLen. */
+export function padLength(c: BatchShape, maxInputLen: number): number {
+  return c.lengthBucketing ? Math.max(1, Math.min(c.maxLen, maxInputLen)) : c.maxLen;
+}
+
+/**
+ * Build left-padded int arrays for a training batch: inputs, targets, negatives, weights [B*L].
+ * With `perPositionNegatives` (the BCE loss) every position draws one negative item from
+ * `rng`, uniformly among the items the user never interacted with (as S3-Rec's sampler does);
+ * positions whose negative the batch gives explicitly (`batch.negatives`) draw nothing.
+ */
+export function buildTrainArrays(batch: TrainBatch, c: BatchShape, numItems: number, rng: Rng, perPositionNegatives = true): TrainArrays {
+  const B = batch.seqs.length;
+  let longest = 1;
+  for (const s of batch.seqs) longest = Math.max(longest, s.length - 1);
+  const L = padLength(c, longest);
+  const inputs = new Int32Array(B * L);
+  const targets = new Int32Array(B * L);
+  const negatives = new Int32Array(B * L);
+  const weights = new Float32Array(B * L);
+  const V = numItems;
+  for (let b = 0; b < B; b++) {
+    const seq = batch.seqs[b]!;
+    const n = seq.length - 1; // number of (input, target) pairs
+    const take = Math.min(n, L);
+    const tg = batch.targets?.[b];
+    const ng = batch.negatives?.[b];
+    const wt = batch.weights?.[b];
+    // Items the user interacted with: negatives must avoid them.
+    const seen = perPositionNegatives ? new Set<number>(seq) : undefined;
+    if (seen && tg) for (const t of tg) seen.add(t);
+    for (let j = 0; j < take; j++) {
+      const src = n - take + j; // pair index in the full sequence
+      const dst = b * L + (L - take + j);
+      inputs[dst] = seq[src]!;
+      const target = tg ? tg[src]! : seq[src + 1]!;
+      targets[dst] = target;
+      weights[dst] = target > 0 ? (wt ? wt[src]! : 1) : 0;
+      if (ng && ng[src]! > 0) negatives[dst] = ng[src]!;
+      else if (seen) {
+        let neg: number;
+        do neg = 1 + rng.int(V);
+        while (seen.has(neg) && seen.size < V);
+        negatives[dst] = neg;
+      }
+    }
+  }
+  return { B, L, inputs, targets, negatives, weights, lossDenominator: batch.lossDenominator };
+}
+
+/**
+ * `n` negatives shared by every position of a batch (sampled softmax, gBCE), drawn uniformly
+ * with replacement from 1..numItems. A draw may equal some position's target (an "accidental
+ * hit"); the losses mask those per position rather than re-drawing, so one draw serves all rows.
+ */
+export function sharedNegatives(n: number, numItems: number, rng: Rng): Int32Array {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = 1 + rng.int(numItems);
+  return out;
+}
+
+/** Left-pad sequences to `L` (keeping each one's most recent L items) → ids [n*L]. */
+export function leftPad(seqs: readonly Int32Array[], L: number): Int32Array {
+  const ids = new Int32Array(seqs.length * L);
+  seqs.forEach((s, b) => {
+    const take = Math.min(s.length, L);
+    ids.set(s.subarray(s.length - take), b * L + (L - take));
+  });
+  return ids;
+}
