@@ -5,7 +5,8 @@
  *   npm run bench:baseline -- [--env envs/beauty-sasrec.json] [--epochs 200] [--patience 10]
  *                             [--eval-every 1] [--seed 42] [--backend auto] [--name sasrec-beauty]
  *                             [--eval-threads auto|N] [--train-threads auto|N] [--shards N]
- *                             [--loss bce|ce] [--lr 0.001] [--loss-norm batch|epoch]
+ *                             [--loss bce|ce|sampled-softmax|gbce] [--negatives N] [--gbce-t T]
+ *                             [--lr 0.001] [--loss-norm batch|epoch]
  *
  * Writes bench/results/<name>.json and .md after every new best epoch (status "running") and at
  * the end (status "finished"), so an interrupted run still leaves an honest partial result.
@@ -34,6 +35,8 @@ const { values: a } = parseArgs({
     backend: { type: "string", default: "auto" },
     name: { type: "string", default: "sasrec-beauty" },
     loss: { type: "string" },
+    negatives: { type: "string" },
+    "gbce-t": { type: "string" },
     lr: { type: "string" },
     "loss-norm": { type: "string" },
     "eval-threads": { type: "string", default: "auto" },
@@ -43,7 +46,13 @@ const { values: a } = parseArgs({
   },
 });
 const spec = loadEnvSpec(a.env!);
-if (a.loss) spec.model.loss = a.loss as "bce" | "ce";
+const LOSSES = ["bce", "ce", "sampled-softmax", "gbce"] as const;
+if (a.loss) {
+  if (!(LOSSES as readonly string[]).includes(a.loss)) throw new Error(`\`--loss\` must be one of ${LOSSES.join(", ")}; got ${JSON.stringify(a.loss)}`);
+  spec.model.loss = a.loss as (typeof LOSSES)[number];
+}
+if (a.negatives) spec.model.negatives = Number(a.negatives);
+if (a["gbce-t"]) spec.model.gbceT = Number(a["gbce-t"]);
 if (a.lr) spec.model.learningRate = Number(a.lr);
 if (a.shards) spec.model.gradientShards = Number(a.shards);
 const training = {

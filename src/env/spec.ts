@@ -25,7 +25,8 @@ const posInt = z.int().min(1);
 const modelSchema = z.strictObject({
   hiddenSize: posInt, numBlocks: posInt, numHeads: posInt, innerSize: posInt,
   activation: z.enum(["gelu", "relu"]), dropout: z.number().min(0).max(0.95), maxLen: posInt.max(512),
-  loss: z.enum(["bce", "ce"]), learningRate: z.number().gt(0).max(1), initStd: z.number().gt(0).max(1),
+  loss: z.enum(["bce", "ce", "sampled-softmax", "gbce"]), negatives: posInt.max(100_000), gbceT: unit,
+  learningRate: z.number().gt(0).max(1), initStd: z.number().gt(0).max(1),
   lengthBucketing: z.boolean(), gradientShards: posInt.max(64),
 }).partial();
 

@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { TrainBatch } from "../data/types.ts";
 import { matmul } from "../tf/ops.ts";
 import { leftPad, padLength, type BatchShape } from "./negatives.ts";
-import type { StepHost } from "./steps.ts";
+import { batchArrays, type StepHost } from "./steps.ts";
 
 /** What the contrastive step needs beyond a plain step. */
 export interface ContrastiveHost extends StepHost {
@@ -36,7 +36,7 @@ export function contrastiveStep(host: ContrastiveHost, batch: TrainBatch, views:
   }
   if (!(Number.isFinite(weight) && weight >= 0)) throw new RangeError(`trainStepContrastive: \`weight\` must be a finite number >= 0, got ${weight}`);
   if (!(temperature > 0)) throw new RangeError(`trainStepContrastive: \`temperature\` must be > 0, got ${temperature}`);
-  const arrays = host.trainArrays(batch);
+  const arrays = batchArrays(host, batch);
   const eps = batch.labelSmoothing ?? 0;
   // Both views in one encoder pass of 2B rows (half the kernel launches of two passes; positions
   // are right-aligned and padding is masked, so the common padded length changes no output).

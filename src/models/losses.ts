@@ -3,7 +3,20 @@
  *
  * - `bce`: one sampled negative per position, binary cross-entropy on the positive and the
  *   negative logit (Kang & McAuley, ICDM 2018; the S3-Rec authors' PyTorch SASRec).
- * - `ce`: full softmax cross-entropy over every item (as BERT4Rec and DuoRec train SASRec).
+ * - `ce`: full softmax cross-entropy over every item (as BERT4Rec and DuoRec train SASRec). It
+ *   materialises [positions, items] logits: ~20× the cost of a BCE epoch on Beauty.
+ * - `sampled-softmax`: softmax cross-entropy over the positive and N negatives shared by the whole
+ *   batch (one [N, d] gather and one [positions, N] product; Jean et al., ACL 2015; Klenitskiy &
+ *   Vasilev, RecSys 2023, show SASRec with many sampled negatives close to full CE). Negatives are
+ *   uniform, so the logQ correction (subtract log Q(item) from every candidate's logit) is the
+ *   same constant for all candidates and cancels in the softmax; in-batch targets are not used as
+ *   extra negatives, since their popularity-shaped Q would need that correction (Yi et al., RecSys
+ *   2019). A negative equal to a position's target ("accidental hit") is masked for that position.
+ * - `gbce`: gSASRec's generalised BCE (Petrov & Macdonald, RecSys 2023) over the same shared
+ *   negatives: β·softplus(−s⁺) + Σ softplus(sⱼ⁻), divided by N+1, with β = α(t(1 − 1/α) + 1/α),
+ *   α = N/(|I| − 1) the sampling rate and t ∈ [0, 1] the calibration (t = 0: plain BCE with N
+ *   negatives; t = 1: the positive weighted by α, which makes the sampled probabilities match the
+ *   full-softmax ones). Defaults N = 256, t = 0.75 as in gSASRec. Hits are masked as above.
  *
  * Every loss is a weighted sum over positions divided by the batch's denominator (see `TrainArrays`).
  */
@@ -11,11 +24,24 @@ import * as tf from "@tensorflow/tfjs";
 import { matmul } from "../tf/ops.ts";
 import type { TrainArrays } from "./negatives.ts";
 
-export type LossKind = "bce" | "ce";
+export type LossKind = "bce" | "ce" | "sampled-softmax" | "gbce";
+
+/** Losses that read negatives shared by the whole batch (`TrainArrays.sampled`). */
+export function usesSharedNegatives(kind: LossKind): boolean {
+  return kind === "sampled-softmax" || kind === "gbce";
+}
+
+/** gSASRec's β for `negatives` uniform negatives among `numItems` items and calibration `t` (see the header). */
+export function gbceBeta(negatives: number, numItems: number, t: number): number {
+  const alpha = negatives / (numItems - 1);
+  return alpha * (t * (1 - 1 / alpha) + 1 / alpha);
+}
 
 /** What a loss reads besides the hidden states: item rows for host ids, and the whole table. */
 export interface LossContext {
   kind: LossKind;
+  /** gBCE's β (see `gbceBeta`); read by `gbce` only. */
+  gbceBeta?: number;
   /** Item-embedding rows for host-side ids → [n, d]. */
   items(ids: Int32Array, shape: number[]): tf.Tensor;
   /** The item table [V+2, d] (full softmax). */
@@ -38,6 +64,28 @@ export function recommendationLoss(hidden: tf.Tensor2D, a: TrainArrays, ctx: Los
     const bce = (logit: tf.Tensor, label: number) =>
       tf.add(tf.mul(label, tf.softplus(tf.neg(logit))), tf.mul(1 - label, tf.softplus(logit)));
     perPos = tf.add(bce(posLogit, 1 - eps), bce(negLogit, eps));
+  } else if (usesSharedNegatives(ctx.kind)) {
+    const negs = a.sampled;
+    if (!negs) throw new Error(`loss \`${ctx.kind}\` needs the batch's shared negatives (TrainArrays.sampled); got none`);
+    const N = negs.length;
+    const negLogits = matmul(hidden, tf.transpose(ctx.items(negs, [N])) as tf.Tensor2D); // [BL N]
+    const hit = tf.cast(tf.equal(tf.tensor2d(a.targets, [B * L, 1], "int32"), tf.tensor2d(negs, [1, N], "int32")), "float32"); // [BL N]
+    if (ctx.kind === "sampled-softmax") {
+      const logits = tf.concat([posLogit.reshape([B * L, 1]), tf.add(negLogits, tf.mul(hit, -1e9))], 1); // [BL 1+N]
+      const lse = tf.logSumExp(logits, -1);
+      perPos = tf.sub(lse, posLogit);
+      // Smoothing over the candidates that were scored (the positive and the kept negatives).
+      if (eps > 0) {
+        const kept = tf.sub(N + 1, tf.sum(hit, -1));
+        const meanLogit = tf.div(tf.add(posLogit, tf.sum(tf.mul(negLogits, tf.sub(1, hit)), -1)), kept);
+        perPos = tf.add(tf.mul(1 - eps, perPos), tf.mul(eps, tf.sub(lse, meanLogit)));
+      }
+    } else {
+      const beta = ctx.gbceBeta ?? 1;
+      const pos = tf.add(tf.mul(beta * (1 - eps), tf.softplus(tf.neg(posLogit))), tf.mul(beta * eps, tf.softplus(posLogit)));
+      const negTerm = tf.add(tf.mul(1 - eps, tf.softplus(negLogits)), tf.mul(eps, tf.softplus(tf.neg(negLogits))));
+      perPos = tf.div(tf.add(pos, tf.sum(tf.mul(negTerm, tf.sub(1, hit)), -1)), N + 1);
+    }
   } else {
     const logits = matmul(hidden, tf.transpose(ctx.itemEmb)); // [BL V+2]
     const lse = tf.logSumExp(logits, -1);

@@ -17,6 +17,8 @@ export interface TrainArrays {
   negatives: Int32Array;
   weights: Float32Array;
   lossDenominator?: number;
+  /** Negatives shared by every position (sampled softmax, gBCE): drawn once per batch, also when it is sharded. */
+  sampled?: Int32Array;
 }
 
 /** The config fields padding and sampling read. */

@@ -11,7 +11,7 @@
  * - post-LN blocks (residual, then LayerNorm), GELU feed-forward with `innerSize` = 4·d,
  *   truncated-normal(0.02) initialisation, an embedding LayerNorm;
  * - BCE negatives are drawn per position from the items not in the user's sequence.
- * Additions: a full-softmax cross-entropy loss (`loss: "ce"`), label smoothing, per-position loss
+ * Additions: full-softmax, sampled-softmax and gBCE losses (`loss`, see losses.ts), label smoothing, per-position loss
  * weights and explicit targets/negatives (set by augmentation ops); *length bucketing*: a batch
  * is padded only to its longest sequence, with position ids offset so that a sequence gets exactly
  * the positions it would get padded to `maxLen` (so scores do not depend on the padding);
@@ -24,10 +24,10 @@ import { Adam } from "../tf/adam.ts";
 import { dropout as tfDropout, embeddingLookupHost } from "../tf/ops.ts";
 import { contrastiveStep, type ContrastiveHost } from "./contrastive.ts";
 import { createEncoderParams, encode, type EncoderParams } from "./layers.ts";
-import { recommendationLoss } from "./losses.ts";
-import { buildTrainArrays, leftPad, padLength, type TrainArrays } from "./negatives.ts";
+import { gbceBeta, recommendationLoss, usesSharedNegatives, type LossKind } from "./losses.ts";
+import { buildTrainArrays, leftPad, padLength, sharedNegatives, type TrainArrays } from "./negatives.ts";
 import { assignWeights, assignWeightsFlat, readWeights, writeWeightsFlat, type SASRecState, type Weights } from "./state.ts";
-import { inThreadShards, plainStep, shardedStep, shardGradients, type ShardJob, type ShardResult, type ShardRunner } from "./steps.ts";
+import { batchArrays, inThreadShards, plainStep, shardedStep, shardGradients, type ShardJob, type ShardResult, type ShardRunner } from "./steps.ts";
 
 export type { SASRecState } from "./state.ts";
 export { inThreadShards, type ShardJob, type ShardResult, type ShardRunner } from "./steps.ts";
@@ -47,8 +47,16 @@ export interface SASRecConfig {
   dropout: number;
   /** Longest history the model reads; longer ones keep their most recent items. Default 50. */
   maxLen: number;
-  /** `bce`: one sampled negative per position (original SASRec); `ce`: full softmax over all items. Default `bce`. */
-  loss: "bce" | "ce";
+  /**
+   * `bce`: one sampled negative per position (original SASRec); `ce`: full softmax over all
+   * items; `sampled-softmax`: softmax over the positive and `negatives` uniform negatives shared
+   * by the batch; `gbce`: gSASRec's calibrated BCE over the same negatives (see losses.ts). Default `bce`.
+   */
+  loss: LossKind;
+  /** Shared negatives per batch for `sampled-softmax` and `gbce`. Default 256 (gSASRec). */
+  negatives: number;
+  /** gBCE calibration t ∈ [0, 1] (0: plain BCE, 1: fully calibrated). Default 0.75 (gSASRec). */
+  gbceT: number;
   /** Adam learning rate. Default 1e-3. */
   learningRate: number;
   /** Std of the truncated-normal initialiser. Default 0.02. */
@@ -67,7 +75,7 @@ export interface SASRecConfig {
 
 export const SASREC_DEFAULTS: SASRecConfig = {
   hiddenSize: 64, numBlocks: 2, numHeads: 2, innerSize: 256, activation: "gelu", dropout: 0.5, maxLen: 50,
-  loss: "bce", learningRate: 1e-3, initStd: 0.02, lengthBucketing: true, gradientShards: 1,
+  loss: "bce", negatives: 256, gbceT: 0.75, learningRate: 1e-3, initStd: 0.02, lengthBucketing: true, gradientShards: 1,
 };
 
 /** What a model may be given besides its config. */
@@ -102,6 +110,10 @@ export class SASRec {
       throw new Error(`\`gradientShards\` must be an integer >= 1, got ${c.gradientShards}`);
     }
     if (c.hiddenSize % c.numHeads !== 0) throw new Error(`\`numHeads\` (${c.numHeads}) must divide \`hiddenSize\` (${c.hiddenSize})`);
+    if (usesSharedNegatives(c.loss) && !(Number.isInteger(c.negatives) && c.negatives >= 1)) {
+      throw new Error(`\`negatives\` must be an integer >= 1 for loss \`${c.loss}\`, got ${c.negatives}`);
+    }
+    if (!(c.gbceT >= 0 && c.gbceT <= 1)) throw new Error(`\`gbceT\` must be in [0, 1], got ${c.gbceT}`);
     SASRec.instances++;
     this.numItems = numItems;
     this.vocabSize = numItems + 2;
@@ -120,6 +132,7 @@ export class SASRec {
     this.steps = {
       gradientShards: c.gradientShards, shape: c, hiddenSize: c.hiddenSize,
       trainArrays: (batch) => buildTrainArrays(batch, c, numItems, this.rngNegatives, c.loss === "bce"),
+      sharedNegatives: () => (usesSharedNegatives(c.loss) ? sharedNegatives(c.negatives, numItems, this.rngNegatives) : undefined),
       dropoutSeed: () => this.rngDropout.tfSeed(),
       loss: (a, eps, dropout) => this.loss(a, eps, dropout ?? this.rngDropout),
       encode: (ids, B, L, lastOnly) => this.encode(ids, B, L, this.rngDropout, lastOnly),
@@ -143,6 +156,7 @@ export class SASRec {
     const hidden = this.encode(a.inputs, a.B, a.L, dropout).reshape([a.B * a.L, this.config.hiddenSize]) as tf.Tensor2D; // [BL d]
     return recommendationLoss(hidden, a, {
       kind: this.config.loss,
+      gbceBeta: gbceBeta(this.config.negatives, this.numItems, this.config.gbceT),
       items: (ids, shape) => embeddingLookupHost(this.params.itemEmb as tf.Tensor2D, this.itemTableHost(), ids, shape),
       itemEmb: this.params.itemEmb as tf.Tensor2D,
     }, labelSmoothing);
@@ -166,7 +180,7 @@ export class SASRec {
 
   /** Mean loss on a batch without updating (no dropout). */
   evalLoss(batch: TrainBatch): number {
-    const arrays = this.steps.trainArrays(batch);
+    const arrays = batchArrays(this.steps, batch);
     const t = tf.tidy(() => this.loss(arrays, batch.labelSmoothing ?? 0, undefined));
     const v = t.dataSync()[0]!;
     t.dispose();
