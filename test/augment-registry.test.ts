@@ -20,7 +20,7 @@ const ops = createBatchOps(ctx);
 test("registry: stable order sequence → label → context → text, unique names, full metadata", async () => {
   const infos = await listOpInfos();
   const families = infos.map((o) => o.family);
-  const rank = { sequence: 0, label: 1, context: 2, text: 3, transformer: 4 } as const;
+  const rank = { sequence: 0, label: 1, context: 2, text: 3, transformer: 4, view: 5 } as const;
   for (let i = 1; i < families.length; i++) assert.ok(rank[families[i]!] >= rank[families[i - 1]!], `family order broken at ${infos[i]!.name}`);
   assert.equal(new Set(infos.map((o) => o.name)).size, infos.length);
   for (const o of infos) {

@@ -120,6 +120,21 @@ test("constraints between keys name the key to change", () => {
   rejects({ ...minimal, rl: { ops: ["crop", "identity"] } }, "`rl.ops`", "identity", '"crop"');
 });
 
+test("rl.contrastive: defaults, the older rl.contrastiveWeight, view ops need contrastive mode and one slot", () => {
+  const ok = (spec: unknown) => loadEnvSpec(specFile(spec));
+  assert.deepEqual(ok(minimal).rl.contrastive, { weight: 0.1, temperature: 1, similarity: "cos", maskSameTarget: true });
+  assert.deepEqual(ok({ ...minimal, rl: { contrastive: { temperature: 0.5, similarity: "dot" } } }).rl.contrastive, { weight: 0.1, temperature: 0.5, similarity: "dot", maskSameTarget: true });
+  const old = ok({ ...minimal, rl: { contrastiveWeight: 0.3 } }).rl;
+  assert.equal(old.contrastive.weight, 0.3);
+  assert.equal("contrastiveWeight" in old, false, "the resolved spec records the new key only");
+  rejects({ ...minimal, rl: { contrastiveWeight: 0.3, contrastive: { weight: 0.2 } } }, "`rl.contrastiveWeight`", "both are set (0.3 and 0.2)", "keep only `rl.contrastive.weight`");
+  rejects({ ...minimal, rl: { contrastive: { temperature: 0 } } }, "`rl.contrastive.temperature`", "got 0");
+  rejects({ ...minimal, rl: { contrastive: { similarity: "l2" } } }, "`rl.contrastive.similarity`", 'got "l2"');
+  rejects({ ...minimal, rl: { ops: ["identity", "dropout-view"] } }, "`rl.ops`", "dropout-view", 'need `rl.mode: "contrastive"`', 'got mode "direct"');
+  rejects({ ...minimal, rl: { mode: "contrastive", slots: 2, ops: ["identity", "crop", "supervised-positive"] } }, "`rl.slots`", "must be 1; got 2");
+  assert.deepEqual(ok({ ...minimal, rl: { mode: "contrastive", ops: ["identity", "dropout-view", "supervised-positive", "crop"] } }).rl.ops, ["identity", "dropout-view", "supervised-positive", "crop"]);
+});
+
 test("a missing file or invalid JSON names the file", () => {
   const missing = path.join(tmp, "nope.json");
   assert.throws(() => loadEnvSpec(missing), (e: Error) => e.message.startsWith(`${missing}: cannot read`) && e.message.includes("envs/beauty-sasrec.json"));

@@ -132,15 +132,17 @@ describe("AugmentEnv contract", () => {
 
   it("rl.mode 'contrastive': identity is a plain step; an op trains on the real batch with two augmented views", async () => {
     type Batch = { seqs: Int32Array[]; users: Int32Array };
+    type Views = { first: "anchor" | Int32Array[]; second: Int32Array[] };
     const plainCalls: Batch[] = [];
-    const contrastCalls: { batch: Batch; views: [Batch, Batch]; weight: number }[] = [];
-    const env = new AugmentEnv({ ...spec, rl: { ...spec.rl, mode: "contrastive", contrastiveWeight: 0.3 } }, split);
+    const contrastCalls: { batch: Batch; views: Views; weight: number }[] = [];
+    const env = new AugmentEnv({ ...spec, rl: { ...spec.rl, mode: "contrastive", contrastive: { ...spec.rl.contrastive, weight: 0.3 } } }, split);
     env.reset({ seed: 5 });
-    const model = (env as unknown as { model: { trainStep: (b: unknown) => number; trainStepContrastive: (b: unknown, v: unknown, w: number) => number } }).model;
+    type Opts = { weight: number };
+    const model = (env as unknown as { model: { trainStep: (b: unknown) => number; trainStepContrastive: (b: unknown, v: unknown, o: Opts) => number } }).model;
     const realStep = model.trainStep.bind(model);
     const realContrast = model.trainStepContrastive.bind(model);
     model.trainStep = (b) => (plainCalls.push(b as Batch), realStep(b));
-    model.trainStepContrastive = (b, v, w) => (contrastCalls.push({ batch: b as Batch, views: v as [Batch, Batch], weight: w }), realContrast(b, v, w));
+    model.trainStepContrastive = (b, v, o) => (contrastCalls.push({ batch: b as Batch, views: v as Views, weight: o.weight }), realContrast(b, v, o));
     const first = await env.step({ ops: [0], magnitudes: [0.5] });
     const second = await env.step({ ops: [2], magnitudes: [0.5] });
     env.dispose();
@@ -151,10 +153,51 @@ describe("AugmentEnv contract", () => {
     for (const { batch, views, weight } of contrastCalls) {
       assert.equal(weight, 0.3);
       assert.ok(batch.seqs.every((q) => !q.includes(mask)), "the recommendation loss sees the real batch");
-      for (const v of views) assert.deepEqual(Array.from(v.users), Array.from(batch.users), "views hold the batch's users in order");
-      assert.ok(views.every((v) => v.seqs.some((q) => q.includes(mask))), "both views are masked");
-      assert.notDeepEqual(views[0].seqs, views[1].seqs, "the two views are independent draws");
+      assert.ok(views.first !== "anchor");
+      for (const v of [views.first, views.second]) {
+        assert.equal(v.length, batch.seqs.length, "one view per user");
+        assert.ok(v.some((q) => q.includes(mask)), "both views are masked");
+      }
+      assert.notDeepEqual(views.first, views.second, "the two views are independent draws");
     }
+  });
+
+  it("view ops: dropout-view contrasts the recommendation pass with the same inputs; supervised-positive with a same-next-item prefix", async () => {
+    type Batch = { seqs: Int32Array[]; users: Int32Array };
+    const calls: { batch: Batch; views: { first: "anchor" | Int32Array[]; second: Int32Array[] } }[] = [];
+    const env = new AugmentEnv({ ...spec, rl: { ...spec.rl, mode: "contrastive", ops: ["identity", "dropout-view", "supervised-positive"] } }, split);
+    env.reset({ seed: 6 });
+    const model = (env as unknown as { model: { trainStepContrastive: (b: unknown, v: unknown, o: unknown) => number } }).model;
+    const real = model.trainStepContrastive.bind(model);
+    model.trainStepContrastive = (b, v, o) => (calls.push({ batch: b as Batch, views: v as (typeof calls)[number]["views"] }), real(b, v, o));
+    const a = await env.step({ ops: [1], magnitudes: [0.1] });
+    const b = await env.step({ ops: [2], magnitudes: [0.1] });
+    env.dispose();
+    assert.ok(Number.isFinite(a.info.trainLoss) && Number.isFinite(b.info.trainLoss));
+    assert.deepEqual(a.info.ops, ["dropout-view"]);
+    const k = spec.rl.batchesPerStep;
+    for (const { batch, views } of calls.slice(0, k)) {
+      assert.equal(views.first, "anchor");
+      views.second.forEach((s, i) => assert.deepEqual(Array.from(s), Array.from(batch.seqs[i]!.subarray(0, batch.seqs[i]!.length - 1)), "dropout-view: the user's own inputs"));
+    }
+    let others = 0;
+    for (const { batch, views } of calls.slice(k)) {
+      assert.equal(views.first, "anchor");
+      views.second.forEach((s, i) => {
+        const own = batch.seqs[i]!;
+        const target = own[own.length - 1]!;
+        const ownInputs = own.subarray(0, own.length - 1);
+        if (Array.from(s).join() === Array.from(ownInputs).join()) return; // fallback (or the same history)
+        others++;
+        // A prefix of some training sequence that is followed by the same item.
+        const found = split.train.some((t) => {
+          for (let p = 1; p < t.length; p++) if (t[p] === target && t.subarray(Math.max(0, p - spec.model.maxLen), p).join() === s.join()) return true;
+          return false;
+        });
+        assert.ok(found, `row ${i}: ${Array.from(s)} is no prefix followed by ${target}`);
+      });
+    }
+    assert.ok(others > 0, "some users got another user's prefix");
   });
 
   it("training.lossNormalization 'epoch' divides every batch loss by the epoch's mean positions", async () => {

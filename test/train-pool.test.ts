@@ -7,7 +7,7 @@ import { loadEnvSpec, loadSpecData } from "../src/env/spec.ts";
 import { normaliseLossPerEpoch } from "../src/data/batches.ts";
 import { bucketedTrainBatches } from "../src/data/bucketing.ts";
 import { createTrainPool, TrainPool } from "../src/models/train-pool.ts";
-import { SASRec, type SASRecConfig, type ShardRunner } from "../src/models/sasrec.ts";
+import { CONTRASTIVE_DEFAULTS, SASRec, type ContrastiveViews, type SASRecConfig, type ShardRunner } from "../src/models/sasrec.ts";
 import { selectBackend } from "../src/tf/backend.ts";
 import type { LeaveOneOutSplit, TrainBatch } from "../src/data/types.ts";
 
@@ -105,5 +105,30 @@ it("createTrainPool: threads decide where shards run, never the weights; close()
     for (const k of Object.keys(a.weights)) assert.deepEqual(b.weights[k]!.data, a.weights[k]!.data, k);
   } finally {
     await Promise.all([one.close(), two.close()]);
+  }
+});
+
+it("contrastive steps (gradient caching) give bit-identical weights and losses on one thread and on two (2 and 3 shards)", () => {
+  const inputs = (s: Int32Array) => (s.length > 1 ? s.subarray(0, s.length - 1) : s);
+  const viewsOf = (b: TrainBatch): ContrastiveViews[] => [
+    { first: "anchor", second: b.seqs.map(inputs) },
+    { first: b.seqs.map((s) => inputs(s.length > 2 ? s.subarray(1) : s)), second: b.seqs.map(inputs) },
+  ];
+  for (const gradientShards of [2, 3]) {
+    const run = (threads: ShardRunner | undefined) => {
+      const model = new SASRec({ ...small, gradientShards, loss: "gbce", negatives: 32 }, split.dataset.numItems, new Rng(12).child("model"), { shardRunner: threads });
+      try {
+        const losses = batches.slice(0, 2).flatMap((b) => viewsOf(b).map((v) => model.trainStepContrastive(b, v, { ...CONTRASTIVE_DEFAULTS, similarity: "dot" })));
+        return { weights: model.getWeights(), losses };
+      } finally {
+        model.dispose();
+      }
+    };
+    const one = run(undefined);
+    const before = pool.helperShards;
+    const two = run(pool);
+    assert.ok(pool.helperShards - before >= 4, "the helper computed shards");
+    assert.deepEqual(two.losses, one.losses);
+    for (const k of Object.keys(one.weights)) assert.deepEqual(two.weights[k]!.data, one.weights[k]!.data, `${gradientShards} shards, ${k}`);
   }
 });

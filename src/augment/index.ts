@@ -13,6 +13,7 @@ export {
   opInfos, batchOpInfos, batchOpNames, createBatchOps, requireOp, textOps, loadTransformerOps, listOpInfos,
   type TransformerOpModule,
 } from "./registry.ts";
+export { inputsOf, makeViews, SameTargetIndex, viewOpInfos, viewOpNames, type ViewContext, type ViewPair } from "./views.ts";
 export { applySubPolicy, validateSubPolicy, type SubPolicy, type SubPolicyStep, type ApplyMode } from "./subpolicy.ts";
 export {
   appendSamples, applyEdits, choosePositions, mergeSamples, selectSamples, targetsOf, uniformItem, validateBatch,

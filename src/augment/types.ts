@@ -9,7 +9,7 @@ import type { Rng } from "../core/rng.ts";
 import type { TrainBatch } from "../data/types.ts";
 
 /** Which part of the training signal an op rewrites. */
-export type OpFamily = "sequence" | "label" | "context" | "text" | "transformer";
+export type OpFamily = "sequence" | "label" | "context" | "text" | "transformer" | "view";
 
 /** What an op is applied to: a training batch (sequence/label/context ops) or a list of texts (text ops). */
 export type OpTarget = "batch" | "text";

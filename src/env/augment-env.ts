@@ -13,8 +13,10 @@
  * ## How an action trains (`rl.mode`)
  * - `direct`: train on the augmented batches.
  * - `append`: train on each real batch plus its augmented copy (augmentation adds data).
- * - `contrastive`: the recommendation loss on the real batch plus `contrastiveWeight` × InfoNCE
- *   between two augmented views of it (CL4SRec); identity makes no views.
+ * - `contrastive`: the recommendation loss on the real batch plus λ × InfoNCE between two views
+ *   of each user (`rl.contrastive`; views from sequence ops as in CL4SRec/CoSeRec, or the view
+ *   ops `dropout-view` and `supervised-positive` as in DuoRec; src/augment/views.ts); identity
+ *   makes no views.
  * In every mode an all-identity action is exactly a plain training step, so the `none` agent
  * is plain SASRec.
  *
@@ -66,7 +68,7 @@
  *     Counted from v2 because of the contrastive identity change above; v2 checkpoints are refused.
  */
 import { Rng, type RngState } from "../core/rng.ts";
-import { appendSamples, applySubPolicy, buildOpContext, createBatchOps, type BatchOp, type SubPolicyStep } from "../augment/index.ts";
+import { appendSamples, applySubPolicy, buildOpContext, createBatchOps, makeViews, SameTargetIndex, viewOpNames, type BatchOp, type SubPolicyStep } from "../augment/index.ts";
 import { eligibleUsers } from "../data/batches.ts";
 import { epochBatches } from "../data/epoch.ts";
 import { loadModelFile, type ModelFile } from "../models/model-file.ts";
@@ -122,6 +124,8 @@ export class AugmentEnv implements Env<AugmentEnvState> {
   readonly stepMetrics: readonly string[];
   readonly episodeMetrics: readonly string[] = ["NDCG@10", "HR@10", "NDCG@20", "HR@20"];
   private readonly ops: Map<string, BatchOp>;
+  /** Training prefixes by next item, for `supervised-positive` views. */
+  private readonly sameTarget?: SameTargetIndex;
   private model?: SASRec;
   private twin?: SASRec;
   private seed = "";
@@ -144,10 +148,11 @@ export class AugmentEnv implements Env<AugmentEnvState> {
     const ctx = buildOpContext({ numItems: split.dataset.numItems, train: split.train, catalogue: split.dataset.catalogue });
     this.ops = createBatchOps(ctx);
     for (const name of rl.ops) {
-      if (name !== "identity" && !this.ops.has(name)) {
-        throw new Error(`${spec.source}: \`rl.ops\` names unknown op "${name}"; known: identity, ${[...this.ops.keys()].join(", ")}`);
+      if (name !== "identity" && !this.ops.has(name) && !viewOpNames.includes(name)) {
+        throw new Error(`${spec.source}: \`rl.ops\` names unknown op "${name}"; known: identity, ${[...this.ops.keys(), ...viewOpNames].join(", ")}`);
       }
     }
+    if (rl.ops.includes("supervised-positive")) this.sameTarget = new SameTargetIndex(split.train, split.dataset.numItems, spec.model.maxLen);
     this.actionSpace = { ops: [...rl.ops], magnitudeBins: [...rl.magnitudeBins], slots: rl.slots };
     // Fail at construction, not at the first reset, when the warm-start file is missing or does not fit.
     if (rl.warmStart) this.warm = loadModelFile(rl.warmStart, { config: { ...SASREC_DEFAULTS, ...spec.model }, numItems: split.dataset.numItems }, `${spec.source}: \`rl.warmStart\``);
@@ -283,8 +288,8 @@ export class AugmentEnv implements Env<AugmentEnvState> {
       const batch = this.nextBatch();
       if (rl.mode === "contrastive" && policy.length) {
         // Identity makes no views: the step is the plain one, so `none` is plain SASRec exactly.
-        const views: [TrainBatch, TrainBatch] = [this.augment(batch, policy), this.augment(batch, policy)];
-        lossSum += model.trainStepContrastive(batch, views, rl.contrastiveWeight);
+        const views = makeViews(batch, policy, { ops: this.ops, applyMode: rl.applyMode, train: this.split.train, ...(this.sameTarget ? { sameTarget: this.sameTarget } : {}) }, this.augmentRng);
+        lossSum += model.trainStepContrastive(batch, views, rl.contrastive);
       } else if (rl.mode === "append" && policy.length) {
         // The real batch plus an augmented copy of it: augmentation adds data, never replaces it.
         lossSum += model.trainStep(appendSamples(batch, this.augment(batch, policy), this.augmentRng));

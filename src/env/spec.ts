@@ -14,9 +14,10 @@ import { loadDataset } from "../data/load.ts";
 import { leaveOneOut, MIN_SPLIT_LENGTH } from "../data/split.ts";
 import { formatReport } from "../data/stats.ts";
 import type { LeaveOneOutSplit, SeqDataset } from "../data/types.ts";
+import { viewOpNames } from "../augment/views.ts";
 import { checkModelMemory } from "../models/memory.ts";
 import { DEFAULT_METRICS, getMetric } from "../models/metrics.ts";
-import { SASREC_DEFAULTS } from "../models/sasrec.ts";
+import { CONTRASTIVE_DEFAULTS, SASREC_DEFAULTS } from "../models/sasrec.ts";
 import { TRAINER_DEFAULTS } from "../models/trainer.ts";
 
 const unit = z.number().min(0).max(1);
@@ -47,13 +48,23 @@ const rewardSchema = z.strictObject({
   scale: z.number().gt(0),
 });
 
+/** InfoNCE settings of `rl.mode: contrastive` (see src/models/contrastive.ts for defaults and sources). */
+const contrastiveSchema = z.strictObject({
+  weight: z.number().min(0),
+  temperature: z.number().gt(0),
+  similarity: z.enum(["cos", "dot"]),
+  maskSameTarget: z.boolean(),
+});
+
 const rlSchema = z.strictObject({
   ops: z.array(z.string()).min(1),
   magnitudeBins: z.array(unit).min(1),
   slots: posInt.max(4),
   applyMode: z.enum(["batch", "sample"]),
   mode: z.enum(["direct", "append", "contrastive"]),
-  contrastiveWeight: z.number().min(0),
+  contrastive: contrastiveSchema,
+  /** Older name of `contrastive.weight`, still read. */
+  contrastiveWeight: z.number().min(0).optional(),
   batchesPerStep: posInt,
   budget: z.strictObject({ epochs: z.number().gt(0) }),
   reward: rewardSchema,
@@ -86,7 +97,7 @@ export const envSpecSchema = z.strictObject({
   }),
   model: modelSchema.optional(),
   training: trainingSchema.optional(),
-  rl: rlSchema.partial().extend({ reward: rewardSchema.partial().optional(), branches: rlSchema.shape.branches.partial().optional() }).optional(),
+  rl: rlSchema.partial().extend({ reward: rewardSchema.partial().optional(), branches: rlSchema.shape.branches.partial().optional(), contrastive: contrastiveSchema.partial().optional() }).optional(),
 });
 
 export type EnvSpecFile = z.infer<typeof envSpecSchema>;
@@ -97,7 +108,7 @@ export const RL_DEFAULTS: z.infer<typeof rlSchema> = {
   slots: 1,
   applyMode: "batch",
   mode: "direct",
-  contrastiveWeight: 0.1,
+  contrastive: CONTRASTIVE_DEFAULTS,
   batchesPerStep: 1,
   budget: { epochs: 2 },
   reward: { kind: "delta", metric: "NDCG@10", validUsers: 2000, evalEvery: 8, scale: 100 },
@@ -121,7 +132,14 @@ export function loadEnvSpec(file: string): ResolvedEnvSpec {
   const raw = parseWith(envSpecSchema, readJsonFile(file, "env spec", "pass an env spec such as envs/beauty-sasrec.json"), file, "env spec");
   const dir = path.dirname(path.resolve(file));
   const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(dir, p));
-  const rl = { ...RL_DEFAULTS, ...raw.rl, reward: { ...RL_DEFAULTS.reward, ...raw.rl?.reward }, branches: { ...RL_DEFAULTS.branches, ...raw.rl?.branches } };
+  const rl = { ...RL_DEFAULTS, ...raw.rl, reward: { ...RL_DEFAULTS.reward, ...raw.rl?.reward }, branches: { ...RL_DEFAULTS.branches, ...raw.rl?.branches }, contrastive: { ...RL_DEFAULTS.contrastive, ...raw.rl?.contrastive } };
+  if (rl.contrastiveWeight !== undefined) {
+    if (raw.rl?.contrastive?.weight !== undefined) {
+      throw new Error(`${file}: invalid env spec\n  \`rl.contrastiveWeight\`: the older name of \`rl.contrastive.weight\`, and both are set (${rl.contrastiveWeight} and ${raw.rl.contrastive.weight}); keep only \`rl.contrastive.weight\``);
+    }
+    rl.contrastive.weight = rl.contrastiveWeight;
+    delete rl.contrastiveWeight;
+  }
   const model = { ...SASREC_DEFAULTS, ...raw.model };
   if (model.hiddenSize % model.numHeads !== 0) {
     throw new Error(`${file}: invalid env spec\n  \`model.numHeads\`: must divide model.hiddenSize (${model.hiddenSize}); got ${model.numHeads}`);
@@ -139,6 +157,13 @@ export function loadEnvSpec(file: string): ResolvedEnvSpec {
   }
   if (rl.ops[0] !== "identity") {
     throw new Error(`${file}: invalid env spec\n  \`rl.ops\`: the first op must be "identity" (the agents' no-augmentation action); got ${JSON.stringify(rl.ops[0])}`);
+  }
+  const views = rl.ops.filter((o) => viewOpNames.includes(o));
+  if (views.length && rl.mode !== "contrastive") {
+    throw new Error(`${file}: invalid env spec\n  \`rl.ops\`: ${views.join(", ")} make contrastive views and need \`rl.mode: "contrastive"\`; got mode ${JSON.stringify(rl.mode)}`);
+  }
+  if (views.length && rl.slots > 1) {
+    throw new Error(`${file}: invalid env spec\n  \`rl.slots\`: view ops (${views.join(", ")}) stand alone in an action, so \`rl.slots\` must be 1; got ${rl.slots}`);
   }
   if (rl.warmStart !== undefined) rl.warmStart = abs(rl.warmStart);
   const dataset: ResolvedEnvSpec["dataset"] = { path: abs(raw.dataset.path)! };

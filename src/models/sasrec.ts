@@ -22,7 +22,7 @@ import { Rng } from "../core/rng.ts";
 import type { TrainBatch } from "../data/types.ts";
 import { Adam } from "../tf/adam.ts";
 import { dropout as tfDropout, embeddingLookupHost } from "../tf/ops.ts";
-import { contrastiveStep, type ContrastiveHost } from "./contrastive.ts";
+import { contrastiveReps, contrastiveShardGradients, contrastiveStep, type ContrastiveHost, type ContrastiveJob, type ContrastiveOptions, type ContrastiveViews } from "./contrastive.ts";
 import { createEncoderParams, encode, type EncoderParams } from "./layers.ts";
 import { gbceBeta, recommendationLoss, usesSharedNegatives, type LossKind } from "./losses.ts";
 import { buildTrainArrays, leftPad, padLength, sharedNegatives, type TrainArrays } from "./negatives.ts";
@@ -30,6 +30,7 @@ import { assignWeights, assignWeightsFlat, readWeights, writeWeightsFlat, type S
 import { batchArrays, inThreadShards, plainStep, shardedStep, shardGradients, type ShardJob, type ShardResult, type ShardRunner } from "./steps.ts";
 
 export type { SASRecState } from "./state.ts";
+export { CONTRASTIVE_DEFAULTS, type ContrastiveJob, type ContrastiveOptions, type ContrastiveViews, type Similarity } from "./contrastive.ts";
 export { inThreadShards, type ShardJob, type ShardResult, type ShardRunner } from "./steps.ts";
 
 export interface SASRecConfig {
@@ -135,7 +136,8 @@ export class SASRec {
       sharedNegatives: () => (usesSharedNegatives(c.loss) ? sharedNegatives(c.negatives, numItems, this.rngNegatives) : undefined),
       dropoutSeed: () => this.rngDropout.tfSeed(),
       loss: (a, eps, dropout) => this.loss(a, eps, dropout ?? this.rngDropout),
-      encode: (ids, B, L, lastOnly) => this.encode(ids, B, L, this.rngDropout, lastOnly),
+      encode: (ids, B, L, dropout) => this.encode(ids, B, L, dropout ?? this.rngDropout),
+      recLoss: (hidden, a, eps) => this.recLoss(hidden, a, eps),
       minimize: (f) => this.optimizer.minimize(f),
       applyGradients: (grads) => this.optimizer.applyGradients(grads),
       variables: () => [...this.vars.values()],
@@ -154,6 +156,11 @@ export class SASRec {
   /** The recommendation loss of `a` (training: dropout from `dropout`; evaluation: `undefined`). */
   private loss(a: TrainArrays, labelSmoothing: number, dropout: Rng | undefined): tf.Scalar {
     const hidden = this.encode(a.inputs, a.B, a.L, dropout).reshape([a.B * a.L, this.config.hiddenSize]) as tf.Tensor2D; // [BL d]
+    return this.recLoss(hidden, a, labelSmoothing);
+  }
+
+  /** The recommendation loss of `a` from its hidden states [B·L, d]. */
+  private recLoss(hidden: tf.Tensor2D, a: TrainArrays, labelSmoothing: number): tf.Scalar {
     return recommendationLoss(hidden, a, {
       kind: this.config.loss,
       gbceBeta: gbceBeta(this.config.negatives, this.numItems, this.config.gbceT),
@@ -173,9 +180,23 @@ export class SASRec {
     return shardGradients(this.steps, job);
   }
 
-  /** One step on the recommendation loss plus `weight` × NT-Xent between two views of the batch (see contrastive.ts). */
-  trainStepContrastive(batch: TrainBatch, views: [TrainBatch, TrainBatch], weight: number, temperature = 1): number {
-    return contrastiveStep(this.steps, batch, views, weight, temperature);
+  /**
+   * One step on the recommendation loss plus λ × InfoNCE between two views of the batch's users
+   * (contrastive.ts); with `gradientShards` > 1 the shards run through the `shardRunner` by
+   * gradient caching. Returns the total loss.
+   */
+  trainStepContrastive(batch: TrainBatch, views: ContrastiveViews, opts: ContrastiveOptions): number {
+    return contrastiveStep(this.steps, batch, views, opts, (jobs, grad) => this.shardRunner.runContrastive(this, jobs, grad));
+  }
+
+  /** Pass 1 of a sharded contrastive step: a job's representations (helper threads call this). */
+  contrastiveReps(job: ContrastiveJob): Float32Array {
+    return contrastiveReps(this.steps, job);
+  }
+
+  /** Pass 2 of a sharded contrastive step: a job's gradients given its slice of λ·∂InfoNCE/∂reps. */
+  contrastiveShardGradients(job: ContrastiveJob, g: Float32Array): ShardResult {
+    return contrastiveShardGradients(this.steps, job, g);
   }
 
   /** Mean loss on a batch without updating (no dropout). */

@@ -12,6 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../core/rng.ts";
 import { selectSamples } from "../data/batches.ts";
 import type { TrainBatch } from "../data/types.ts";
+import type { ContrastiveJob } from "./contrastive.ts";
 import type { TrainArrays } from "./negatives.ts";
 import type { SASRec } from "./sasrec.ts";
 
@@ -32,14 +33,27 @@ export interface ShardResult {
 
 /**
  * Computes the gradients of a step's shards, possibly on other threads. It must return exactly
- * what `model.shardGradients(job)` returns for each job, so weights never depend on the threads.
+ * what the in-thread protocol (`inThreadShards`) returns for each job, so weights never depend
+ * on the threads.
  */
 export interface ShardRunner {
+  /** Plain shards: `model.shardGradients(job)` for each job. */
   run(model: SASRec, jobs: ShardJob[]): ShardResult[];
+  /**
+   * Contrastive shards by gradient caching (contrastive.ts): `model.contrastiveReps(job)` for
+   * every job, then `grad(reps)` on the calling thread, then `model.contrastiveShardGradients(job, g)`.
+   */
+  runContrastive(model: SASRec, jobs: ContrastiveJob[], grad: (reps: Float32Array[]) => Float32Array[]): ShardResult[];
 }
 
 /** Shards computed one after the other on the calling thread. */
-export const inThreadShards: ShardRunner = { run: (model, jobs) => jobs.map((job) => model.shardGradients(job)) };
+export const inThreadShards: ShardRunner = {
+  run: (model, jobs) => jobs.map((job) => model.shardGradients(job)),
+  runContrastive: (model, jobs, grad) => {
+    const g = grad(jobs.map((job) => model.contrastiveReps(job)));
+    return jobs.map((job, i) => model.contrastiveShardGradients(job, g[i]!));
+  },
+};
 
 /** What the steps need from a model (SASRec gives them; not part of its public API). */
 export interface StepHost {

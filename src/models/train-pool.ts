@@ -9,11 +9,12 @@
  * it holds no optimizer state and can never drift. The shard arithmetic is the same on every
  * thread and the summation order is fixed, so the weights are bit-identical to computing every
  * shard on the calling thread (tested): the thread count is a speed setting, not a result setting.
+ * Contrastive steps take two round trips (representations, then gradients; see contrastive.ts).
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendName } from "../tf/backend.ts";
 import { HelperState, HelperThread, LazyPool, poolThreads } from "./helper-thread.ts";
-import { inThreadShards, type SASRec, type ShardJob, type ShardRunner } from "./sasrec.ts";
+import { inThreadShards, type ContrastiveJob, type SASRec, type ShardJob, type ShardResult, type ShardRunner } from "./sasrec.ts";
 
 export interface TrainPoolOptions {
   /** Threads in total, the calling thread included. */
@@ -49,24 +50,72 @@ export class TrainPool implements ShardRunner {
     for (const h of this.helpers) h.thread.waitWhile(HelperState.Starting, "start");
   }
 
-  run(model: SASRec, jobs: ShardJob[]): { loss: number; grads: tf.Tensor[] }[] {
-    if (this.helpers.length === 0 || jobs.length < 2) return jobs.map((job) => model.shardGradients(job));
-    const shapes = model.variableShapes();
-    const size = shapes.reduce((n, s) => n + s.size, 0);
-    if (this.weights?.length !== size) this.weights = new Float32Array(new SharedArrayBuffer(4 * size));
-    model.writeWeightsFlat(this.weights);
-    // Shard i goes to thread i mod threads (thread 0 = this one): equal shards, equal shares.
-    const threads = Math.min(this.threads, jobs.length);
-    const assigned = Array.from({ length: threads }, (_, t) => jobs.map((_, i) => i).filter((i) => i % threads === t));
-    const busy = this.helpers.slice(0, threads - 1);
+  run(model: SASRec, jobs: ShardJob[]): ShardResult[] {
+    if (this.helpers.length === 0 || jobs.length < 2) return inThreadShards.run(model, jobs);
+    const { size, assigned, busy } = this.prepare(model, jobs.length);
     busy.forEach((h, k) => {
       const mine = assigned[k + 1]!;
-      if ((h.grads?.length ?? 0) < mine.length * size) h.grads = new Float32Array(new SharedArrayBuffer(4 * mine.length * size));
-      if ((h.losses?.length ?? 0) < mine.length) h.losses = new Float64Array(new SharedArrayBuffer(8 * mine.length));
-      h.thread.post({ config: model.config, numItems: model.numItems, weights: this.weights, jobs: mine.map((i) => jobs[i]), grads: h.grads, losses: h.losses });
+      this.outputs(h, mine.length, size);
+      h.thread.post({ kind: "grads", config: model.config, numItems: model.numItems, weights: this.weights, jobs: mine.map((i) => jobs[i]), grads: h.grads, losses: h.losses });
     });
-    const results: { loss: number; grads: tf.Tensor[] }[] = new Array(jobs.length);
+    const results: ShardResult[] = new Array(jobs.length);
     for (const i of assigned[0]!) results[i] = model.shardGradients(jobs[i]!);
+    this.collect(model, busy, assigned, results);
+    return results;
+  }
+
+  /**
+   * Gradient caching over threads: every thread computes its shards' representations (pass 1),
+   * the caller turns all of them into G with `grad`, and every thread computes its shards'
+   * gradients from its slice of G (pass 2). Helpers keep their jobs and weights between passes.
+   */
+  runContrastive(model: SASRec, jobs: ContrastiveJob[], grad: (reps: Float32Array[]) => Float32Array[]): ShardResult[] {
+    if (this.helpers.length === 0 || jobs.length < 2) return inThreadShards.runContrastive(model, jobs, grad);
+    const { size, assigned, busy } = this.prepare(model, jobs.length);
+    const d = model.config.hiddenSize;
+    const repBuffers = busy.map((h, k) => {
+      const mine = assigned[k + 1]!;
+      const reps = mine.map((i) => new Float32Array(new SharedArrayBuffer(4 * 2 * jobs[i]!.B * d)));
+      h.thread.post({ kind: "reps", config: model.config, numItems: model.numItems, weights: this.weights, jobs: mine.map((i) => jobs[i]), reps });
+      return reps;
+    });
+    const reps: Float32Array[] = new Array(jobs.length);
+    for (const i of assigned[0]!) reps[i] = model.contrastiveReps(jobs[i]!);
+    busy.forEach((h, k) => {
+      h.thread.waitWhile(HelperState.Busy, "finish the representations of a contrastive step");
+      assigned[k + 1]!.forEach((i, j) => (reps[i] = repBuffers[k]![j]!));
+    });
+    const g = grad(reps);
+    busy.forEach((h, k) => {
+      const mine = assigned[k + 1]!;
+      this.outputs(h, mine.length, size);
+      h.thread.post({ kind: "contrastive-grads", g: mine.map((i) => g[i]!), grads: h.grads, losses: h.losses });
+    });
+    const results: ShardResult[] = new Array(jobs.length);
+    for (const i of assigned[0]!) results[i] = model.contrastiveShardGradients(jobs[i]!, g[i]!);
+    this.collect(model, busy, assigned, results);
+    return results;
+  }
+
+  /** Share the caller's weights and assign shard i to thread i mod threads (thread 0 = this one). */
+  private prepare(model: SASRec, jobCount: number): { size: number; assigned: number[][]; busy: Helper[] } {
+    const size = model.variableShapes().reduce((n, s) => n + s.size, 0);
+    if (this.weights?.length !== size) this.weights = new Float32Array(new SharedArrayBuffer(4 * size));
+    model.writeWeightsFlat(this.weights);
+    const threads = Math.min(this.threads, jobCount);
+    const assigned = Array.from({ length: threads }, (_, t) => Array.from({ length: jobCount }, (_, i) => i).filter((i) => i % threads === t));
+    return { size, assigned, busy: this.helpers.slice(0, threads - 1) };
+  }
+
+  private outputs(h: Helper, shards: number, size: number): void {
+    if ((h.grads?.length ?? 0) < shards * size) h.grads = new Float32Array(new SharedArrayBuffer(4 * shards * size));
+    if ((h.losses?.length ?? 0) < shards) h.losses = new Float64Array(new SharedArrayBuffer(8 * shards));
+  }
+
+  /** Wait for each busy helper and turn its flat gradients into tensors of this thread. */
+  private collect(model: SASRec, busy: Helper[], assigned: number[][], results: ShardResult[]): void {
+    const shapes = model.variableShapes();
+    const size = shapes.reduce((n, s) => n + s.size, 0);
     busy.forEach((h, k) => {
       h.thread.waitWhile(HelperState.Busy, "finish a training step");
       assigned[k + 1]!.forEach((i, j) => {
@@ -80,7 +129,6 @@ export class TrainPool implements ShardRunner {
         this.helperShards++;
       });
     });
-    return results;
   }
 
   close(): Promise<number[]> {
@@ -105,7 +153,12 @@ export interface TrainThreads extends ShardRunner {
  */
 export function createTrainPool(threads: number | "auto", backend: BackendName, log?: (line: string) => void): TrainThreads {
   const wanted = poolThreads(threads, backend);
-  if (wanted <= 1) return { threads: 1, run: (model, jobs) => inThreadShards.run(model, jobs), close: async () => {} };
+  if (wanted <= 1) return { ...inThreadShards, threads: 1, close: async () => {} };
   const lazy = new LazyPool(wanted, () => new TrainPool({ threads: wanted, backend }), (s) => log?.(`[augrl] training steps on ${wanted} threads (${s.toFixed(1)} s to start)`));
-  return { threads: wanted, run: (model, jobs) => lazy.get().run(model, jobs), close: () => lazy.close() };
+  return {
+    threads: wanted,
+    run: (model, jobs) => lazy.get().run(model, jobs),
+    runContrastive: (model, jobs, grad) => lazy.get().runContrastive(model, jobs, grad),
+    close: () => lazy.close(),
+  };
 }

@@ -1,25 +1,33 @@
 // Helper thread of TrainPool (train-pool.ts): its own backend and a gradient replica of the model.
 import { replicaModel, serveHelper } from "./helper-thread.ts";
-import type { SASRecConfig, ShardJob } from "./sasrec.ts";
+import type { ContrastiveJob, SASRec, SASRecConfig, ShardJob, ShardResult } from "./sasrec.ts";
 
-interface GradJob {
-  config: SASRecConfig;
-  numItems: number;
-  /** The caller's current weights, flat (see SASRec.writeWeightsFlat). */
-  weights: Float32Array;
-  jobs: ShardJob[];
+interface Outputs {
   /** Output: job k's gradients, flat, at k × parameter count. */
   grads: Float32Array;
   /** Output: job k's loss. */
   losses: Float64Array;
 }
 
-serveHelper<GradJob>((m) => {
-  const model = replicaModel(m.config, m.numItems);
-  model.setWeightsFlat(m.weights);
-  const size = m.weights.length;
-  m.jobs.forEach((job, k) => {
-    const { loss, grads } = model.shardGradients(job);
+interface Step {
+  config: SASRecConfig;
+  numItems: number;
+  /** The caller's current weights, flat (see SASRec.writeWeightsFlat). */
+  weights: Float32Array;
+}
+
+/** Plain shards. */
+interface GradJob extends Step, Outputs { kind: "grads"; jobs: ShardJob[] }
+/** Contrastive pass 1: job k's representations into `reps[k]`. */
+interface RepsJob extends Step { kind: "reps"; jobs: ContrastiveJob[]; reps: Float32Array[] }
+/** Contrastive pass 2 for the jobs of the last `reps` message: `g[k]` is job k's slice of G. */
+interface ContrastiveGradJob extends Outputs { kind: "contrastive-grads"; g: Float32Array[] }
+
+/** The model and jobs of the last pass 1, kept for pass 2 (same weights, same rows). */
+let pending: { model: SASRec; jobs: ContrastiveJob[] } | undefined;
+
+function write(m: Outputs, size: number, results: ShardResult[]): void {
+  results.forEach(({ loss, grads }, k) => {
     let offset = k * size;
     for (const g of grads) {
       m.grads.set(g.dataSync() as Float32Array, offset);
@@ -28,4 +36,22 @@ serveHelper<GradJob>((m) => {
     }
     m.losses[k] = loss;
   });
+}
+
+serveHelper<GradJob | RepsJob | ContrastiveGradJob>((m) => {
+  if (m.kind === "contrastive-grads") {
+    if (!pending) throw new Error("contrastive gradients requested before any representations");
+    const { model, jobs } = pending;
+    pending = undefined;
+    write(m, model.parameterCount, jobs.map((job, k) => model.contrastiveShardGradients(job, m.g[k]!)));
+    return;
+  }
+  const model = replicaModel(m.config, m.numItems);
+  model.setWeightsFlat(m.weights);
+  if (m.kind === "reps") {
+    m.jobs.forEach((job, k) => m.reps[k]!.set(model.contrastiveReps(job)));
+    pending = { model, jobs: m.jobs };
+    return;
+  }
+  write(m, m.weights.length, m.jobs.map((job) => model.shardGradients(job)));
 });
