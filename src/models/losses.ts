@@ -37,6 +37,18 @@ export function gbceBeta(negatives: number, numItems: number, t: number): number
   return alpha * (t * (1 - 1 / alpha) + 1 / alpha);
 }
 
+/** [positions, N] row-major: 0 where shared negative j is position p's own target (an accidental hit), else 1. */
+function keptNegatives(targets: Int32Array, negs: Int32Array): Float32Array {
+  const N = negs.length;
+  const slots = new Map<number, number[]>();
+  negs.forEach((item, j) => slots.set(item, [...(slots.get(item) ?? []), j]));
+  const keep = new Float32Array(targets.length * N).fill(1);
+  targets.forEach((t, p) => {
+    for (const j of slots.get(t) ?? []) keep[p * N + j] = 0;
+  });
+  return keep;
+}
+
 /** What a loss reads besides the hidden states: item rows for host ids, and the whole table. */
 export interface LossContext {
   kind: LossKind;
@@ -69,22 +81,24 @@ export function recommendationLoss(hidden: tf.Tensor2D, a: TrainArrays, ctx: Los
     if (!negs) throw new Error(`loss \`${ctx.kind}\` needs the batch's shared negatives (TrainArrays.sampled); got none`);
     const N = negs.length;
     const negLogits = matmul(hidden, tf.transpose(ctx.items(negs, [N])) as tf.Tensor2D); // [BL N]
-    const hit = tf.cast(tf.equal(tf.tensor2d(a.targets, [B * L, 1], "int32"), tf.tensor2d(negs, [1, N], "int32")), "float32"); // [BL N]
+    // Built on the host: wasm runs broadcasting comparisons and concat element by element.
+    const keep = tf.tensor2d(keptNegatives(a.targets, negs), [B * L, N]); // [BL N] 1, or 0 at a hit
     if (ctx.kind === "sampled-softmax") {
-      const logits = tf.concat([posLogit.reshape([B * L, 1]), tf.add(negLogits, tf.mul(hit, -1e9))], 1); // [BL 1+N]
-      const lse = tf.logSumExp(logits, -1);
+      const lseNeg = tf.logSumExp(tf.add(negLogits, tf.mul(tf.sub(keep, 1), 1e9)), -1); // [BL]
+      // log(e^pos + Σ e^neg) without concatenating [pos, negs]; exact for any shift m.
+      const m = tf.maximum(posLogit, lseNeg);
+      const lse = tf.add(m, tf.log(tf.add(tf.exp(tf.sub(posLogit, m)), tf.exp(tf.sub(lseNeg, m)))));
       perPos = tf.sub(lse, posLogit);
       // Smoothing over the candidates that were scored (the positive and the kept negatives).
       if (eps > 0) {
-        const kept = tf.sub(N + 1, tf.sum(hit, -1));
-        const meanLogit = tf.div(tf.add(posLogit, tf.sum(tf.mul(negLogits, tf.sub(1, hit)), -1)), kept);
+        const meanLogit = tf.div(tf.add(posLogit, tf.sum(tf.mul(negLogits, keep), -1)), tf.add(tf.sum(keep, -1), 1));
         perPos = tf.add(tf.mul(1 - eps, perPos), tf.mul(eps, tf.sub(lse, meanLogit)));
       }
     } else {
       const beta = ctx.gbceBeta ?? 1;
-      const pos = tf.add(tf.mul(beta * (1 - eps), tf.softplus(tf.neg(posLogit))), tf.mul(beta * eps, tf.softplus(posLogit)));
-      const negTerm = tf.add(tf.mul(1 - eps, tf.softplus(negLogits)), tf.mul(eps, tf.softplus(tf.neg(negLogits))));
-      perPos = tf.div(tf.add(pos, tf.sum(tf.mul(negTerm, tf.sub(1, hit)), -1)), N + 1);
+      const pos = eps > 0 ? tf.add(tf.mul(beta * (1 - eps), tf.softplus(tf.neg(posLogit))), tf.mul(beta * eps, tf.softplus(posLogit))) : tf.mul(beta, tf.softplus(tf.neg(posLogit)));
+      const negTerm = eps > 0 ? tf.add(tf.mul(1 - eps, tf.softplus(negLogits)), tf.mul(eps, tf.softplus(tf.neg(negLogits)))) : tf.softplus(negLogits);
+      perPos = tf.div(tf.add(pos, tf.sum(tf.mul(negTerm, keep), -1)), N + 1);
     }
   } else {
     const logits = matmul(hidden, tf.transpose(ctx.itemEmb)); // [BL V+2]
