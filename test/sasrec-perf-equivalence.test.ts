@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
-import { addBroadcast, batchMatmul, dropout, embeddingLookup, embeddingLookupHost, layerNorm } from "../src/tf/ops.ts";
+import { addBroadcast, batchMatmul, dropout, embeddingLookup, embeddingLookupHost, layerNorm, logSumExpRows } from "../src/tf/ops.ts";
 import { selectBackend } from "../src/tf/backend.ts";
 
 // The fast paths (depthwise batched matmul) exist on wasm only; the reference is plain tf autodiff.
@@ -70,4 +70,10 @@ test("dropout draws exactly tf.dropout's mask for the same seed (values and grad
     }
     assert.equal(dropout(x, 0, 1), x);
   });
+});
+
+test("logSumExpRows equals tf.logSumExp over rows in value and gradient (also with -1e9 masked entries)", () => {
+  const x = tf.randomNormal([37, 53], 0, 3, "float32", 12);
+  const masked = tf.add(x, tf.mul(tf.cast(tf.greater(tf.randomUniform([37, 53], 0, 1, "float32", 13), 0.7), "float32"), -1e9));
+  for (const input of [x, masked]) assertSameFunction((v) => logSumExpRows(v as tf.Tensor2D), (v) => tf.logSumExp(v, -1), [input], 1e-5);
 });

@@ -29,7 +29,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../core/rng.ts";
 import type { TrainBatch } from "../data/types.ts";
-import { matmul } from "../tf/ops.ts";
+import { logSumExpRows, matmul } from "../tf/ops.ts";
 import { leftPad, type BatchShape, type TrainArrays } from "./negatives.ts";
 import { shardRows, type ShardJob, type ShardResult, type StepHost } from "./steps.ts";
 
@@ -245,7 +245,7 @@ function nceLogits(z: tf.Tensor2D, masks: NceMasks, opts: ContrastiveOptions): {
 export function infoNceLoss(z: tf.Tensor2D, masks: NceMasks, opts: ContrastiveOptions): tf.Scalar {
   const { logits } = nceLogits(z, masks, opts);
   const posLogit = tf.sum(tf.mul(logits, tf.tensor2d(masks.positive, [masks.n, masks.n])), -1); // [n]
-  return tf.mean(tf.sub(tf.logSumExp(logits, -1), posLogit));
+  return tf.mean(tf.sub(logSumExpRows(logits), posLogit));
 }
 
 /**
@@ -258,7 +258,7 @@ export function infoNceGradient(z: Float32Array, n: number, d: number, masks: Nc
     const zt = tf.tensor2d(z, [n, d]);
     const { logits, u, norm } = nceLogits(zt, masks, opts);
     const y = tf.tensor2d(masks.positive, [n, n]);
-    const loss = tf.mean(tf.sub(tf.logSumExp(logits, -1), tf.sum(tf.mul(logits, y), -1)));
+    const loss = tf.mean(tf.sub(logSumExpRows(logits), tf.sum(tf.mul(logits, y), -1)));
     const a = tf.div(tf.sub(tf.softmax(logits, -1), y), n) as tf.Tensor2D; // [n n]
     let g = tf.mul(matmul(tf.add(a, tf.transpose(a)) as tf.Tensor2D, u), 1 / opts.temperature) as tf.Tensor2D; // [n d]
     if (norm) g = tf.div(tf.sub(g, tf.mul(u, tf.sum(tf.mul(u, g), -1, true))), norm) as tf.Tensor2D;

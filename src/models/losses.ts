@@ -21,7 +21,7 @@
  * Every loss is a weighted sum over positions divided by the batch's denominator (see `TrainArrays`).
  */
 import * as tf from "@tensorflow/tfjs";
-import { matmul } from "../tf/ops.ts";
+import { logSumExpRows, matmul } from "../tf/ops.ts";
 import type { TrainArrays } from "./negatives.ts";
 
 export type LossKind = "bce" | "ce" | "sampled-softmax" | "gbce";
@@ -84,7 +84,7 @@ export function recommendationLoss(hidden: tf.Tensor2D, a: TrainArrays, ctx: Los
     // Built on the host: wasm runs broadcasting comparisons and concat element by element.
     const keep = tf.tensor2d(keptNegatives(a.targets, negs), [B * L, N]); // [BL N] 1, or 0 at a hit
     if (ctx.kind === "sampled-softmax") {
-      const lseNeg = tf.logSumExp(tf.add(negLogits, tf.mul(tf.sub(keep, 1), 1e9)), -1); // [BL]
+      const lseNeg = logSumExpRows(tf.add(negLogits, tf.mul(tf.sub(keep, 1), 1e9)) as tf.Tensor2D); // [BL]
       // log(e^pos + Σ e^neg) without concatenating [pos, negs]; exact for any shift m.
       const m = tf.maximum(posLogit, lseNeg);
       const lse = tf.add(m, tf.log(tf.add(tf.exp(tf.sub(posLogit, m)), tf.exp(tf.sub(lseNeg, m)))));
@@ -102,7 +102,7 @@ export function recommendationLoss(hidden: tf.Tensor2D, a: TrainArrays, ctx: Los
     }
   } else {
     const logits = matmul(hidden, tf.transpose(ctx.itemEmb)); // [BL V+2]
-    const lse = tf.logSumExp(logits, -1);
+    const lse = logSumExpRows(logits);
     perPos = tf.sub(lse, posLogit);
     if (eps > 0) perPos = tf.add(tf.mul(1 - eps, perPos), tf.mul(eps, tf.sub(lse, tf.mean(logits, -1))));
   }

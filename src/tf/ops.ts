@@ -18,6 +18,9 @@
  *   length 50). `dropout` runs the same alea recurrence inline, so the mask is bit-identical.
  * - Sum over a leading axis transposes first; bias, gamma/beta and position-table gradients
  *   are column sums, done as a matMul with a ones vector (`sumRows`).
+ * - `tf.logSumExp`'s gradient goes through `max`'s, a broadcast Equal that wasm runs element by
+ *   element (1.5 s for [12800, 257]), and its Exp is scalar; `logSumExpRows` reads the softmax
+ *   kernel instead (37 ms forward and backward for the same shape).
  */
 import * as tf from "@tensorflow/tfjs";
 import seedrandom from "seedrandom";
@@ -234,6 +237,24 @@ export function dropoutMultiplier(size: number, rate: number, seed: number): Flo
 export function dropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
   if (rate === 0) return x;
   return tf.mul(x, tf.tensor(dropoutMultiplier(x.size, rate, seed), x.shape));
+}
+
+/**
+ * log Σⱼ exp(x[i, j]) per row of x [R, C] → [R], with gradient softmax(x) · dy. Computed from the
+ * softmax kernel: exp(x − max) sums to 1/p_max, where p_max is the largest softmax entry, so
+ * lse = max − log p_max (agrees with `tf.logSumExp` to ~2e-7 relative).
+ */
+export function logSumExpRows(x: tf.Tensor2D): tf.Tensor1D {
+  const [R] = x.shape;
+  const f = tf.customGrad(((v: tf.Tensor, save: tf.GradSaveFunc) => {
+    const p = tf.softmax(v, -1);
+    save([p]);
+    return {
+      value: tf.sub(tf.max(v, -1), tf.log(tf.max(p, -1))),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => [tf.mul((dy as tf.Tensor).reshape([R, 1]), saved[0]!)],
+    };
+  }) as unknown as CustomGradFn);
+  return f(x) as tf.Tensor1D;
 }
 
 /**
