@@ -3,6 +3,8 @@ import { before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { addBroadcast, batchMatmul, dropout, embeddingLookup, embeddingLookupHost, layerNorm, logSumExpRows } from "../src/tf/ops.ts";
 import { selectBackend } from "../src/tf/backend.ts";
+import { Rng } from "../src/core/rng.ts";
+import { createEncoderParams, encode, encodeMixed, type EncodeContext } from "../src/models/layers.ts";
 
 // The fast paths (depthwise batched matmul) exist on wasm only; the reference is plain tf autodiff.
 before(async () => {
@@ -76,4 +78,29 @@ test("logSumExpRows equals tf.logSumExp over rows in value and gradient (also wi
   const x = tf.randomNormal([37, 53], 0, 3, "float32", 12);
   const masked = tf.add(x, tf.mul(tf.cast(tf.greater(tf.randomUniform([37, 53], 0, 1, "float32", 13), 0.7), "float32"), -1e9));
   for (const input of [x, masked]) assertSameFunction((v) => logSumExpRows(v as tf.Tensor2D), (v) => tf.logSumExp(v, -1), [input], 1e-5);
+});
+
+test("encodeMixed: full rows equal encode's every position, the other rows encode's last position (no dropout)", () => {
+  const c = { hiddenSize: 8, numBlocks: 2, numHeads: 2, innerSize: 16, activation: "gelu" as const, maxLen: 6, initStd: 0.3 };
+  const vars: tf.Variable[] = [];
+  const p = createEncoderParams(c, 12, new Rng(4), (_name, init) => {
+    const v = tf.variable(init);
+    init.dispose();
+    vars.push(v);
+    return v;
+  });
+  const table = p.itemEmb.arraySync() as number[][];
+  const ctx: EncodeContext = { items: (ids, shape) => tf.tensor(Array.from(ids, (i) => table[i]!).flat(), [...shape, 8]), dropout: (x) => x };
+  const L = 5;
+  // 3 full rows, then 4 last-only rows, left-padded with 0.
+  const rows = [[0, 0, 3, 4, 5], [1, 2, 3, 4, 5], [0, 0, 0, 0, 7], [0, 9, 8, 7, 6], [0, 0, 1, 1, 1], [10, 2, 3, 3, 2], [0, 0, 0, 4, 11]];
+  const ids = Int32Array.from(rows.flat());
+  tf.tidy(() => {
+    const { full, last } = encodeMixed(p, c, ctx, ids, 7, L, 3);
+    const refFull = encode(p, c, ctx, ids.subarray(0, 3 * L), 3, L);
+    const refLast = encode(p, c, ctx, ids.subarray(3 * L), 4, L, true).reshape([4, 8]);
+    assert.ok(maxAbsDiff(full, refFull) < 1e-5, `full rows differ by ${maxAbsDiff(full, refFull)}`);
+    assert.ok(maxAbsDiff(last, refLast) < 1e-5, `last rows differ by ${maxAbsDiff(last, refLast)}`);
+  });
+  for (const v of vars) v.dispose();
 });

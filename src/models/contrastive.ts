@@ -8,8 +8,9 @@
  * sequence to encode (an augmented copy, the same sequence again for a second dropout mask, or
  * another user's prefix with the same next item). A view's representation is the encoder output
  * at its last position. The recommendation rows and every view row run through the encoder in
- * one pass of one padded length (the batch's): views longer than that keep their most recent
- * items, so a contrastive step never pads a short batch to a long view.
+ * one pass of one padded length (the batch's; `encodeMixed`, whose final block computes only the
+ * views' last query): views longer than that keep their most recent items, so a contrastive
+ * step never pads a short batch to a long view.
  *
  * InfoNCE over the 2B representations (NT-Xent, SimCLR): for representation i the positive is
  * the other view of the same user, the negatives are the other 2B − 2 representations;
@@ -75,8 +76,8 @@ export type ContrastiveRun = (jobs: ContrastiveJob[], grad: (reps: Float32Array[
 export interface ContrastiveHost extends StepHost {
   readonly shape: BatchShape;
   readonly hiddenSize: number;
-  /** Encoder output [B, L, d] in training mode, dropout from `dropout` (default: the model's stream). */
-  encode(ids: Int32Array, B: number, L: number, dropout?: Rng): tf.Tensor3D;
+  /** `encodeMixed` (layers.ts) in training mode, dropout from `dropout` (default: the model's stream). */
+  encodeMixed(ids: Int32Array, n: number, L: number, fullRows: number, dropout?: Rng): { full: tf.Tensor3D; last: tf.Tensor2D };
   /** The recommendation loss of `a` from its hidden states [B·L, d]. */
   recLoss(hidden: tf.Tensor2D, a: TrainArrays, labelSmoothing: number): tf.Scalar;
 }
@@ -196,10 +197,9 @@ function forward(host: ContrastiveHost, rows: Rows, eps: number, dropout: Rng | 
   const ids = new Int32Array(n * L);
   ids.set(rows.arrays.inputs, 0);
   ids.set(rows.viewIds, B * L);
-  const hidden = host.encode(ids, n, L, dropout); // [n L d]
-  const last = tf.slice(hidden, [0, L - 1, 0], [n, 1, d]).reshape([n, d]); // [n d]
-  const reps = (rows.anchor ? last : tf.slice(last, [B, 0], [2 * B, d])) as tf.Tensor2D; // [2B d]
-  const rec = withRec ? host.recLoss(tf.slice(hidden, [0, 0, 0], [B, L, d]).reshape([B * L, d]) as tf.Tensor2D, rows.arrays, eps) : undefined;
+  const { full, last } = host.encodeMixed(ids, n, L, B, dropout); // [B L d], [viewRows d]
+  const reps = (rows.anchor ? tf.concat([tf.slice(full, [0, L - 1, 0], [B, 1, d]).reshape([B, d]), last], 0) : last) as tf.Tensor2D; // [2B d]
+  const rec = withRec ? host.recLoss(full.reshape([B * L, d]) as tf.Tensor2D, rows.arrays, eps) : undefined;
   return { ...(rec ? { rec } : {}), reps };
 }
 

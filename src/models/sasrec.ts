@@ -23,7 +23,7 @@ import type { TrainBatch } from "../data/types.ts";
 import { Adam } from "../tf/adam.ts";
 import { dropout as tfDropout, embeddingLookupHost } from "../tf/ops.ts";
 import { contrastiveReps, contrastiveShardGradients, contrastiveStep, type ContrastiveHost, type ContrastiveJob, type ContrastiveOptions, type ContrastiveViews } from "./contrastive.ts";
-import { createEncoderParams, encode, type EncoderParams } from "./layers.ts";
+import { createEncoderParams, encode, encodeMixed, type EncodeContext, type EncoderParams } from "./layers.ts";
 import { gbceBeta, recommendationLoss, usesSharedNegatives, type LossKind } from "./losses.ts";
 import { buildTrainArrays, leftPad, padLength, sharedNegatives, type TrainArrays } from "./negatives.ts";
 import { assignWeights, assignWeightsFlat, readWeights, writeWeightsFlat, type SASRecState, type Weights } from "./state.ts";
@@ -136,7 +136,7 @@ export class SASRec {
       sharedNegatives: () => (usesSharedNegatives(c.loss) ? sharedNegatives(c.negatives, numItems, this.rngNegatives) : undefined),
       dropoutSeed: () => this.rngDropout.tfSeed(),
       loss: (a, eps, dropout) => this.loss(a, eps, dropout ?? this.rngDropout),
-      encode: (ids, B, L, dropout) => this.encode(ids, B, L, dropout ?? this.rngDropout),
+      encodeMixed: (ids, n, L, fullRows, dropout) => encodeMixed(this.params, c, this.encodeContext(dropout ?? this.rngDropout), ids, n, L, fullRows),
       recLoss: (hidden, a, eps) => this.recLoss(hidden, a, eps),
       minimize: (f) => this.optimizer.minimize(f),
       applyGradients: (grads) => this.optimizer.applyGradients(grads),
@@ -146,11 +146,16 @@ export class SASRec {
 
   /** Hidden states [B, L, d] (or [B, 1, d] with `lastOnly`) of left-padded ids; dropout from `dropout` when given. */
   private encode(ids: Int32Array, B: number, L: number, dropout: Rng | undefined, lastOnly = false): tf.Tensor3D {
+    return encode(this.params, this.config, this.encodeContext(dropout), ids, B, L, lastOnly);
+  }
+
+  /** Item rows from the host table; dropout (drawing seeds from `dropout`) only when given. */
+  private encodeContext(dropout: Rng | undefined): EncodeContext {
     const rate = this.config.dropout;
-    return encode(this.params, this.config, {
+    return {
       items: (rowIds, shape) => embeddingLookupHost(this.params.itemEmb as tf.Tensor2D, this.itemTableHost(), rowIds, shape),
       dropout: (x) => (dropout && rate > 0 ? tfDropout(x, rate, dropout.tfSeed()) : x),
-    }, ids, B, L, lastOnly);
+    };
   }
 
   /** The recommendation loss of `a` (training: dropout from `dropout`; evaluation: `undefined`). */
