@@ -175,6 +175,27 @@ export function contrastiveShardGradients(host: ContrastiveHost, job: Contrastiv
   return { loss: rec, grads: varList.map((v) => grads[v.name] ?? tf.zerosLike(v)) };
 }
 
+/**
+ * Passes 1 and 2 of one job in a single forward pass that keeps its graph: `exchange(reps)`
+ * hands the job's representations to the caller and returns the job's slice of G (it may block
+ * until every thread's representations are in). The forward is the one pass 2 would re-run, so
+ * the result is bit-identical to `contrastiveReps` then `contrastiveShardGradients`, without the
+ * second forward; a thread holding one shard uses this.
+ */
+export function contrastiveShardGradientsFused(host: ContrastiveHost, job: ContrastiveJob, exchange: (reps: Float32Array) => Float32Array): ShardResult {
+  const varList = host.variables();
+  const dropout = new Rng(job.dropoutSeed, "shard-dropout");
+  let rec = 0;
+  const { value, grads } = tf.variableGrads(() => {
+    const { rec: r, reps } = forward(host, asRows(job), job.labelSmoothing, dropout, true);
+    rec = r!.dataSync()[0]!;
+    const g = exchange(reps.dataSync().slice() as Float32Array);
+    return tf.add(r!, tf.sum(tf.mul(reps, tf.tensor2d(g, reps.shape as [number, number])))) as tf.Scalar;
+  }, varList);
+  value.dispose();
+  return { loss: rec, grads: varList.map((v) => grads[v.name] ?? tf.zerosLike(v)) };
+}
+
 interface Rows {
   arrays: TrainArrays;
   viewIds: Int32Array;

@@ -48,6 +48,19 @@ export class HelperThread {
     }
   }
 
+  /**
+   * Block while `word[0] === value` (a job-specific shared word the helper advances); throw if
+   * the helper failed meanwhile or the wait timed out.
+   */
+  waitOn(word: Int32Array, value: number, what: string): void {
+    const deadline = performance.now() + this.timeoutMs;
+    while (Atomics.load(word, 0) === value) {
+      if (Atomics.load(this.ctrl, 0) === HelperState.Failed) this.waitWhile(HelperState.Busy, what); // throws with the helper's error
+      if (performance.now() > deadline) throw new Error(`${this.label} thread did not ${what} within ${this.timeoutMs / 1000} s`);
+      Atomics.wait(word, 0, value, 100);
+    }
+  }
+
   terminate(): Promise<number> {
     return this.worker.terminate();
   }

@@ -22,7 +22,7 @@ import { Rng } from "../core/rng.ts";
 import type { TrainBatch } from "../data/types.ts";
 import { Adam } from "../tf/adam.ts";
 import { dropout as tfDropout, embeddingLookupHost } from "../tf/ops.ts";
-import { contrastiveReps, contrastiveShardGradients, contrastiveStep, type ContrastiveHost, type ContrastiveJob, type ContrastiveOptions, type ContrastiveViews } from "./contrastive.ts";
+import { contrastiveReps, contrastiveShardGradients, contrastiveShardGradientsFused, contrastiveStep, type ContrastiveHost, type ContrastiveJob, type ContrastiveOptions, type ContrastiveViews } from "./contrastive.ts";
 import { createEncoderParams, encode, encodeMixed, type EncodeContext, type EncoderParams } from "./layers.ts";
 import { gbceBeta, recommendationLoss, usesSharedNegatives, type LossKind } from "./losses.ts";
 import { buildTrainArrays, leftPad, padLength, sharedNegatives, type TrainArrays } from "./negatives.ts";
@@ -202,6 +202,11 @@ export class SASRec {
   /** Pass 2 of a sharded contrastive step: a job's gradients given its slice of λ·∂InfoNCE/∂reps. */
   contrastiveShardGradients(job: ContrastiveJob, g: Float32Array): ShardResult {
     return contrastiveShardGradients(this.steps, job, g);
+  }
+
+  /** Both passes of a contrastive job in one forward pass; `exchange` trades its representations for its slice of G. */
+  contrastiveShardGradientsFused(job: ContrastiveJob, exchange: (reps: Float32Array) => Float32Array): ShardResult {
+    return contrastiveShardGradientsFused(this.steps, job, exchange);
   }
 
   /** Mean loss on a batch without updating (no dropout). */

@@ -22,6 +22,8 @@ interface GradJob extends Step, Outputs { kind: "grads"; jobs: ShardJob[] }
 interface RepsJob extends Step { kind: "reps"; jobs: ContrastiveJob[]; reps: Float32Array[] }
 /** Contrastive pass 2 for the jobs of the last `reps` message: `g[k]` is job k's slice of G. */
 interface ContrastiveGradJob extends Outputs { kind: "contrastive-grads"; g: Float32Array[] }
+/** Both contrastive passes in one forward (see TrainPool.runContrastiveFused): reps out, G in, through `phase`. */
+interface FusedJob extends Step, Outputs { kind: "contrastive-fused"; job: ContrastiveJob; reps: Float32Array; g: Float32Array; phase: Int32Array }
 
 /** The model and jobs of the last pass 1, kept for pass 2 (same weights, same rows). */
 let pending: { model: SASRec; jobs: ContrastiveJob[] } | undefined;
@@ -38,7 +40,7 @@ function write(m: Outputs, size: number, results: ShardResult[]): void {
   });
 }
 
-serveHelper<GradJob | RepsJob | ContrastiveGradJob>((m) => {
+serveHelper<GradJob | RepsJob | ContrastiveGradJob | FusedJob>((m) => {
   if (m.kind === "contrastive-grads") {
     if (!pending) throw new Error("contrastive gradients requested before any representations");
     const { model, jobs } = pending;
@@ -48,6 +50,19 @@ serveHelper<GradJob | RepsJob | ContrastiveGradJob>((m) => {
   }
   const model = replicaModel(m.config, m.numItems);
   model.setWeightsFlat(m.weights);
+  if (m.kind === "contrastive-fused") {
+    const result = model.contrastiveShardGradientsFused(m.job, (reps) => {
+      m.reps.set(reps);
+      Atomics.store(m.phase, 0, 1);
+      Atomics.notify(m.phase, 0);
+      // The caller answers within its own step; it sets 3 if it gave up.
+      while (Atomics.load(m.phase, 0) === 1) Atomics.wait(m.phase, 0, 1, 1000);
+      if (Atomics.load(m.phase, 0) !== 2) throw new Error("the calling thread abandoned the contrastive step");
+      return m.g.slice();
+    });
+    write(m, m.weights.length, [result]);
+    return;
+  }
   if (m.kind === "reps") {
     m.jobs.forEach((job, k) => m.reps[k]!.set(model.contrastiveReps(job)));
     pending = { model, jobs: m.jobs };
