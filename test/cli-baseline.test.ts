@@ -120,6 +120,18 @@ test("runBaseline trains, writes config.json and summary.json, and prints a tabl
   assert.deepEqual(again.summary.test.metrics, summary.test.metrics);
 });
 
+test("--view trains contrastive views next to the loss and records them; plain and contrastive runs differ", async () => {
+  const out = path.join(tmp, "view");
+  const quiet = { env, epochs: 1, seed: 2, backend: "wasm" as const, out, progress: "none" as const, print: () => {}, log: () => {} };
+  const plain = await runBaseline(quiet);
+  let table = "";
+  const viewed = await runBaseline({ ...quiet, view: "supervised-positive", print: (t) => void (table = t) });
+  assert.deepEqual(viewed.config.view, { op: "supervised-positive", magnitude: 0.2 });
+  assert.deepEqual(readJson(path.join(viewed.runDir, "config.json")).view, { op: "supervised-positive", magnitude: 0.2 });
+  assert.match(table, /contrastive views `supervised-positive` \(magnitude 0\.2, λ 0\.1, τ 1, cos\)/);
+  assert.notEqual(viewed.summary.history[0]!.loss, plain.summary.history[0]!.loss, "the InfoNCE term is part of the training loss");
+});
+
 test("bad options are rejected with the option, the value and the fix, before a run folder exists", async () => {
   const out = path.join(tmp, "rejected");
   const quiet = { out, print: () => {}, log: () => {} };
@@ -132,6 +144,8 @@ test("bad options are rejected with the option, the value and the fix, before a 
     [{ env: "" }, /`--env` is required.*envs\/beauty-sasrec\.json/],
     [{ env: path.join(tmp, "missing.json") }, /missing\.json: cannot read/],
     [{ env, out: "" }, /`--out` must be a folder path/],
+    [{ env, view: "crop:1.5" }, /`--view` must be op or op:magnitude with magnitude in \(0, 1\].*got "crop:1\.5"/],
+    [{ env, view: "blur" }, /unknown view op `blur`; known: dropout-view, supervised-positive, crop/],
   ];
   for (const [opts, message] of cases) {
     await assert.rejects(runBaseline({ ...quiet, ...opts } as unknown as Parameters<typeof runBaseline>[0]), message, JSON.stringify(opts));

@@ -13,6 +13,7 @@ import { Rng } from "../core/rng.ts";
 import { createRunDir, makeRunId, runMetadata, type RunMetadata } from "../core/run-id.ts";
 import { loadEnvSpec, loadSpecData, type ResolvedEnvSpec } from "../env/spec.ts";
 import type { EvalResult } from "../models/evaluate.ts";
+import type { TrainBatch } from "../data/types.ts";
 import { DEFAULT_METRICS, describeProtocol, type Protocol } from "../models/metrics.ts";
 import { SASRec } from "../models/sasrec.ts";
 import { trainSupervised, type EpochLog, type TrainerConfig } from "../models/trainer.ts";
@@ -21,6 +22,7 @@ import { createEvalPool } from "../models/eval-pool.ts";
 import { createTrainPool } from "../models/train-pool.ts";
 import { shardThreads } from "../models/helper-thread.ts";
 import { saveModelFile } from "../models/model-file.ts";
+import { fixedViewStep } from "../env/fixed-views.ts";
 import { checkInteger, checkRunOptions, DEFAULT_OUT_DIR, parseThreads, type RunOptions } from "./options.ts";
 
 /** Options of `runBaseline`; defaults in brackets. */
@@ -41,6 +43,11 @@ export interface RunBaselineOptions extends RunOptions {
   evalEvery?: number;
   /** Also write the best-validation model (weights + Adam moments) to runs/<run-id>/model.json, e.g. for `rl.warmStart`. [false] */
   saveModel?: boolean;
+  /**
+   * `op` or `op:magnitude`: every batch also trains the spec's `rl.contrastive` InfoNCE between
+   * the views this op makes (src/augment/views.ts), e.g. `supervised-positive`. [none]
+   */
+  view?: string;
   /** Threads for full-ranking evaluation (wasm/cpu); ranks never depend on it. [auto = CPU cores, max 4] */
   evalThreads?: number | "auto";
   /** Threads for the gradient shards of a step (model.gradientShards > 1); weights never depend on it. [auto = CPU cores, max 4] */
@@ -72,6 +79,8 @@ export interface BaselineConfigRecord {
   evalThreads: number;
   /** Threads that computed the gradient shards (never changes the weights; see model.gradientShards). */
   trainThreads: number;
+  /** The fixed contrastive view trained next to the recommendation loss (`--view`), with `env.rl.contrastive`. */
+  view?: { op: string; magnitude: number };
   provenance: RunMetadata;
 }
 
@@ -118,6 +127,7 @@ export async function runBaseline(options: RunBaselineOptions): Promise<RunBasel
   if (options.progress !== undefined && !["bar", "lines", "none"].includes(options.progress)) {
     throw new Error(`\`progress\` must be "bar", "lines" or "none"; got ${JSON.stringify(options.progress)}`);
   }
+  const view = options.view === undefined ? undefined : parseView(options.view);
   const print = options.print ?? ((s: string) => console.log(s));
   const log = options.log ?? ((s: string) => console.error(s));
   const seed = options.seed ?? 42;
@@ -139,6 +149,13 @@ export async function runBaseline(options: RunBaselineOptions): Promise<RunBasel
   const trainThreads = shardThreads(spec.model.gradientShards, trainPool.threads);
   const rng = new Rng(seed);
   const model = new SASRec(spec.model, split.dataset.numItems, rng.child("model"), { shardRunner: trainPool });
+  let step: ((batch: TrainBatch) => number) | undefined;
+  try {
+    step = view ? fixedViewStep(spec, split, model, view.op, view.magnitude, rng.child("augment")) : undefined;
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
 
   try {
     const { runId, dir: runDir } = createRunDir(options.out ?? DEFAULT_OUT_DIR, makeRunId("baseline", seed));
@@ -161,6 +178,7 @@ export async function runBaseline(options: RunBaselineOptions): Promise<RunBasel
       backend,
       evalThreads,
       trainThreads,
+      ...(view ? { view } : {}),
       provenance: runMetadata(),
     };
     writeJson(path.join(runDir, "config.json"), config);
@@ -197,7 +215,7 @@ export async function runBaseline(options: RunBaselineOptions): Promise<RunBasel
           bar?.stop();
           if (progress !== "none") log(epochLine(entry, best, training));
         },
-      }, { evalRunner: evalPool });
+      }, { evalRunner: evalPool, ...(step ? { step } : {}) });
     } finally {
       bar?.stop();
     }
@@ -223,13 +241,21 @@ export async function runBaseline(options: RunBaselineOptions): Promise<RunBasel
       saveModelFile(file, model, { dataset: split.dataset.name, epoch: result.bestEpoch, valid: result.valid.metrics });
       log(`[baseline] saved the epoch-${result.bestEpoch} model to ${file}`);
     }
-    const table = resultTable(summary, runDir);
+    const table = resultTable(summary, runDir, view && `contrastive views \`${view.op}\` (magnitude ${view.magnitude}, λ ${spec.rl.contrastive.weight}, τ ${spec.rl.contrastive.temperature}, ${spec.rl.contrastive.similarity})`);
     print(table);
     return { runId, runDir, config, summary, table };
   } finally {
     model.dispose();
     await Promise.all([evalPool.close(), trainPool.close()]);
   }
+}
+
+/** `op` or `op:magnitude` (default magnitude 0.2). */
+function parseView(v: string): { op: string; magnitude: number } {
+  const [op, m] = v.split(":");
+  const magnitude = m === undefined ? 0.2 : Number(m);
+  if (!op || !(magnitude > 0 && magnitude <= 1)) throw new Error(`\`--view\` must be op or op:magnitude with magnitude in (0, 1], e.g. supervised-positive or crop:0.3; got ${JSON.stringify(v)}`);
+  return { op, magnitude };
 }
 
 function stored(r: EvalResult): StoredEval {
@@ -248,12 +274,12 @@ function epochLine(e: EpochLog, best: { epoch: number; value: number }, t: Train
  * The validation/test table. The header states the protocol of each row (dataset, split, full
  * ranking, users evaluated) because a number without its protocol cannot be compared.
  */
-export function resultTable(s: BaselineSummary, runDir?: string): string {
+export function resultTable(s: BaselineSummary, runDir?: string, augmentation?: string): string {
   const cols = [...DEFAULT_METRICS];
   const w = Math.max(...cols.map((c) => c.length), 6) + 2;
   const row = (name: string, cells: string[]) => name.padEnd(7) + cells.map((c) => c.padStart(w)).join("");
   const lines = [
-    `SASRec baseline, no augmentation: best epoch ${s.bestEpoch} of ${s.epochsRun} by validation ${s.selectMetric}` +
+    `SASRec baseline, ${augmentation ?? "no augmentation"}: best epoch ${s.bestEpoch} of ${s.epochsRun} by validation ${s.selectMetric}` +
       (s.stoppedEarly ? " (stopped early)" : ""),
     `valid protocol: ${s.valid.protocol.description}`,
     `test protocol:  ${s.test.protocol.description}`,
