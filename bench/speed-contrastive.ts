@@ -66,14 +66,21 @@ const byLength = [...batches].sort((x, y) => x.seqs.at(-1)!.length - y.seqs.at(-
 const warm = [0, 0.25, 0.5, 0.75, 1].map((q) => byLength[Math.round(q * (byLength.length - 1))]!);
 const positions = (b: TrainBatch) => b.seqs.length * Math.min(spec.model.maxLen, Math.max(...b.seqs.map((s) => s.length - 1)));
 
-interface Row { config: string; loss: Loss; view: string; epoch_s: number; ms_per_batch: number; extrapolated: boolean; ratio_to_plain_same_loss?: number }
+interface Row {
+  config: string; loss: Loss; view: string; epoch_s: number; ms_per_batch: number; extrapolated: boolean;
+  /** CPU seconds of the whole process (every thread): less sensitive than wall time to other jobs on the machine. */
+  cpu_s: number;
+  ratio_to_plain_same_loss?: number; cpu_ratio_to_plain_same_loss?: number;
+}
 const rows: Row[] = [];
 for (const c of configs) {
   const model = new SASRec({ ...spec.model, loss: c.loss } as SASRecConfig, split.dataset.numItems, new Rng(seed).child("model"), { shardRunner: pool });
   const step = c.view ? fixedViewStep(spec, split, model, c.view, magnitude, new Rng(seed).child("augment")) : (b: TrainBatch) => model.trainStep(b);
   for (const b of warm) step(b);
   let seconds: number;
+  let cpu: number;
   let extrapolated = false;
+  const cpu0 = process.cpuUsage();
   if (c.loss === "ce" && !c.view) {
     // Sample batches across the length range; fit ms = p0 + p1·positions; sum over the epoch.
     const k = Math.min(Number(a["ce-batches"]), batches.length);
@@ -91,20 +98,27 @@ for (const c of configs) {
     const my = ys.reduce((s, y) => s + y, 0) / k;
     const slope = xs.reduce((s, x, i) => s + (x - mx) * (ys[i]! - my), 0) / Math.max(1e-9, xs.reduce((s, x) => s + (x - mx) ** 2, 0));
     seconds = batches.reduce((s, b) => s + Math.max(0, my + slope * (positions(b) - mx)), 0) / 1000;
+    const used = process.cpuUsage(cpu0);
+    cpu = (((used.user + used.system) / 1e6) * seconds * 1000) / ys.reduce((s, y) => s + y, 0);
     extrapolated = true;
   } else {
     const t = performance.now();
     batches.forEach((b) => step(b));
     seconds = (performance.now() - t) / 1000;
+    const used = process.cpuUsage(cpu0);
+    cpu = (used.user + used.system) / 1e6;
   }
   model.dispose();
-  rows.push({ config: c.name, loss: c.loss, view: c.view ?? "none (plain)", epoch_s: round(seconds), ms_per_batch: round((1000 * seconds) / batches.length), extrapolated });
-  console.error(`[speed-contrastive] ${c.name}: ${seconds.toFixed(1)} s per epoch${extrapolated ? " (extrapolated)" : ""}`);
+  rows.push({ config: c.name, loss: c.loss, view: c.view ?? "none (plain)", epoch_s: round(seconds), ms_per_batch: round((1000 * seconds) / batches.length), extrapolated, cpu_s: round(cpu) });
+  console.error(`[speed-contrastive] ${c.name}: ${seconds.toFixed(1)} s per epoch, ${cpu.toFixed(1)} CPU s${extrapolated ? " (extrapolated)" : ""}`);
 }
 await pool.close();
 for (const r of rows) {
   const plain = rows.find((p) => p.loss === r.loss && p.view === "none (plain)");
-  if (plain && r !== plain) r.ratio_to_plain_same_loss = round(r.epoch_s / plain.epoch_s);
+  if (plain && r !== plain) {
+    r.ratio_to_plain_same_loss = round(r.epoch_s / plain.epoch_s);
+    r.cpu_ratio_to_plain_same_loss = round(r.cpu_s / plain.cpu_s);
+  }
 }
 const plainBce = rows.find((r) => r.config === "bce");
 const recipe = rows.find((r) => r.config === a.recipe)!;
@@ -119,6 +133,7 @@ const json = {
   plain_epoch_s: plainBce?.epoch_s ?? null,
   recipe: a.recipe, contrastive_epoch_s: recipe.epoch_s,
   contrastive_ratio: recipePlain ? round(recipe.epoch_s / recipePlain.epoch_s) : null,
+  contrastive_cpu_ratio: recipePlain ? round(recipe.cpu_s / recipePlain.cpu_s) : null,
   contrastive_ratio_vs_plain_bce: plainBce ? round(recipe.epoch_s / plainBce.epoch_s) : null,
   ce_epoch_s: ce?.epoch_s ?? null, bce_epoch_s: plainBce?.epoch_s ?? null, ce_extrapolated: ce?.extrapolated ?? null,
   configs: rows,
@@ -129,8 +144,8 @@ const md = [
   `# Epoch cost per loss and contrastive view (${split.dataset.name})`, "",
   `${batches.length} length-bucketed batches of ${spec.training.batchSize}, ${spec.model.gradientShards} gradient shard(s) on ${json.train_threads} thread(s), backend ${backend.name}; contrastive ${JSON.stringify(spec.rl.contrastive)}, view magnitude ${magnitude}, ${spec.model.negatives} shared negatives for the sampled losses. ${prov.machine}, commit ${prov.commit}${prov.dirty ? " (dirty)" : ""}. Load average before ${loadBefore.map((x) => x.toFixed(1)).join(" ")}, after ${loadAfter.map((x) => x.toFixed(1)).join(" ")}.`,
   `Command: \`${prov.command}\``, "",
-  markdownTable(rows.map((r) => ({ config: r.config, "s/epoch": r.epoch_s.toFixed(1) + (r.extrapolated ? " (extrapolated)" : ""), "ms/batch": r.ms_per_batch.toFixed(0), "× plain (same loss)": r.ratio_to_plain_same_loss?.toFixed(2) ?? "-" }))),
-  "", `Recipe \`${a.recipe}\`: ${recipe.epoch_s.toFixed(1)} s per epoch, ${json.contrastive_ratio?.toFixed(2) ?? "-"}× its plain epoch (${json.contrastive_ratio_vs_plain_bce?.toFixed(2) ?? "-"}× plain BCE).`,
+  markdownTable(rows.map((r) => ({ config: r.config, "s/epoch": r.epoch_s.toFixed(1) + (r.extrapolated ? " (extrapolated)" : ""), "ms/batch": r.ms_per_batch.toFixed(0), "× plain (same loss)": r.ratio_to_plain_same_loss?.toFixed(2) ?? "-", "CPU s": r.cpu_s.toFixed(1), "CPU × plain": r.cpu_ratio_to_plain_same_loss?.toFixed(2) ?? "-" }))),
+  "", `Recipe \`${a.recipe}\`: ${recipe.epoch_s.toFixed(1)} s per epoch, ${json.contrastive_ratio?.toFixed(2) ?? "-"}× its plain epoch in wall time (${json.contrastive_cpu_ratio?.toFixed(2) ?? "-"}× in CPU time; ${json.contrastive_ratio_vs_plain_bce?.toFixed(2) ?? "-"}× plain BCE).`,
 ].join("\n");
 writeResult(a.name!, json, md);
 console.log(md);
