@@ -1,7 +1,8 @@
 /**
  * The sampled losses (sampled softmax, gBCE) against their definitions: sampled softmax over
- * every column is the full softmax, accidental hits are masked, gBCE with t = 0 is BCE with N
- * negatives and β follows gSASRec's formula; and both train SASRec on a tiny cycle.
+ * every other column is the full softmax, negatives avoid the user's items and are drawn row by
+ * row, gBCE with t = 0 is BCE with N negatives and β follows gSASRec's formula; and both train
+ * SASRec on a tiny cycle.
  */
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -9,7 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../src/core/rng.ts";
 import type { TrainBatch } from "../src/data/types.ts";
 import { gbceBeta, recommendationLoss, type LossContext, type LossKind } from "../src/models/losses.ts";
-import type { TrainArrays } from "../src/models/negatives.ts";
+import { buildTrainArrays, type TrainArrays } from "../src/models/negatives.ts";
 import { SASRec } from "../src/models/sasrec.ts";
 import { selectBackend } from "../src/tf/backend.ts";
 
@@ -34,43 +35,41 @@ function fixture() {
   const rows = table.arraySync();
   const ctx = (kind: LossKind, extra: Partial<LossContext> = {}): LossContext => ({
     kind, itemEmb: table,
-    items: (ids, shape) => tf.tensor(Array.from(ids, (i) => rows[i]!), [...shape, d]),
+    items: (ids, shape) => tf.tensor(Array.from(ids, (i) => rows[i]!).flat(), [...shape, d]),
     ...extra,
   });
-  const loss = (kind: LossKind, arrays: TrainArrays, extra: Partial<LossContext> = {}, eps = 0) =>
-    tf.tidy(() => recommendationLoss(hidden, arrays, ctx(kind, extra), eps).dataSync()[0]!);
+  const loss = (kind: LossKind, arrays: TrainArrays, extra: Partial<LossContext> = {}, eps = 0, rows = 6) =>
+    tf.tidy(() => recommendationLoss(tf.slice(hidden, [0, 0], [rows, d]), arrays, ctx(kind, extra), eps).dataSync()[0]!);
   return { a, loss, dispose: () => { table.dispose(); hidden.dispose(); } };
 }
 
-test("sampled softmax over every column of the table is the full softmax (the target's own column masked as a hit)", () => {
+test("sampled softmax over every other column is the full softmax (one position per row)", () => {
   const f = fixture();
-  const all = Int32Array.from({ length: V + 2 }, (_, i) => i);
+  // Rows of one position each: its negatives are every column but its own target.
+  const a: TrainArrays = { B: 3, L: 1, inputs: Int32Array.from([4, 2, 3]), targets: Int32Array.from([5, 3, 4]), negatives: new Int32Array(3), weights: Float32Array.from([1, 1, 1]) };
+  const others = (t: number) => Array.from({ length: V + 2 }, (_, i) => i).filter((i) => i !== t);
+  const sampled = Int32Array.from([...a.targets].flatMap(others));
   for (const eps of [0, 0.1]) {
-    const ce = f.loss("ce", f.a, {}, eps);
-    const sampled = f.loss("sampled-softmax", { ...f.a, sampled: all }, {}, eps);
-    assert.ok(Math.abs(ce - sampled) < 1e-5 * Math.abs(ce), `ε=${eps}: ce ${ce} vs sampled ${sampled}`);
+    const ce = f.loss("ce", a, {}, eps, 3);
+    const ss = f.loss("sampled-softmax", { ...a, sampled }, {}, eps, 3);
+    assert.ok(Math.abs(ce - ss) < 1e-5 * Math.abs(ce), `ε=${eps}: ce ${ce} vs sampled ${ss}`);
   }
   f.dispose();
 });
 
-test("a negative equal to a position's target is masked for that position only", () => {
-  const f = fixture();
-  const negs = Int32Array.from([1, 7, 9]);
-  const withFive = Int32Array.from([...negs, 5]); // 5 is the target of row 0, position 1 only
-  const at = (kind: LossKind, sampled: Int32Array, w: number[]) => f.loss(kind, { ...f.a, sampled, weights: Float32Array.from(w) });
-  const hitPosition = [0, 1, 0, 0, 0, 0];
-  const otherPositions = [0, 0, 1, 1, 1, 1];
-  // Sampled softmax: the hit position scores as if 5 had not been drawn...
-  const a = at("sampled-softmax", withFive, hitPosition);
-  const b = at("sampled-softmax", negs, hitPosition);
-  assert.ok(Math.abs(a - b) < 1e-6, `sampled softmax: hit position ${a} vs without the hit ${b}`);
-  // ...gBCE likewise, except that it still divides by the configured N + 1 (4 negatives + 1).
-  const g = at("gbce", withFive, hitPosition);
-  const g3 = at("gbce", negs, hitPosition);
-  assert.ok(Math.abs(g - (g3 * 4) / 5) < 1e-6, `gbce: hit position ${g} vs ${(g3 * 4) / 5}`);
-  // For every other position 5 is a true negative and changes the loss.
-  for (const kind of ["sampled-softmax", "gbce"] as const) assert.ok(at(kind, withFive, otherPositions) > at(kind, negs, otherPositions) * (kind === "gbce" ? 0.8 : 1));
-  f.dispose();
+test("negatives are drawn per row from the items the user never interacted with, row by row", () => {
+  const batch: TrainBatch = { users: Int32Array.from([0, 1]), seqs: [Int32Array.from([1, 2, 3, 4]), Int32Array.from([5, 6])], numItems: 8 };
+  const shape = { maxLen: 10, lengthBucketing: true };
+  const a = buildTrainArrays(batch, shape, 8, new Rng(3), { perPosition: false, perRow: 50 });
+  assert.equal(a.sampled!.length, 100);
+  assert.ok(a.sampled!.subarray(0, 50).every((j) => j >= 5 && j <= 8), "row 0 avoids 1..4");
+  assert.ok(a.sampled!.subarray(50).every((j) => j >= 1 && j <= 8 && j !== 5 && j !== 6), "row 1 avoids 5 and 6");
+  assert.deepEqual(Array.from(a.negatives), new Array(a.B * a.L).fill(0), "no per-position negatives");
+  // Sharded steps build each shard's arrays in batch order: the same draws as the whole batch.
+  const rng = new Rng(3);
+  const first = buildTrainArrays({ ...batch, users: batch.users.subarray(0, 1), seqs: batch.seqs.slice(0, 1) }, shape, 8, rng, { perPosition: false, perRow: 50 });
+  const second = buildTrainArrays({ ...batch, users: batch.users.subarray(1), seqs: batch.seqs.slice(1) }, shape, 8, rng, { perPosition: false, perRow: 50 });
+  assert.deepEqual([...first.sampled!, ...second.sampled!], [...a.sampled!]);
 });
 
 test("gBCE: β from gSASRec's formula; t = 0 is BCE with N negatives averaged over N+1 terms", () => {
@@ -78,9 +77,9 @@ test("gBCE: β from gSASRec's formula; t = 0 is BCE with N negatives averaged ov
   assert.ok(Math.abs(gbceBeta(10, 101, 1) - 0.1) < 1e-12, "t = 1 gives β = α = N/(|I|-1)");
   assert.ok(Math.abs(gbceBeta(256, 12101, 0.75) - 0.2659) < 1e-3, `Beauty default β ${gbceBeta(256, 12101, 0.75)}`);
   const f = fixture();
-  const negs = Int32Array.from([1, 7, 9, 11]);
+  const perRow = [[1, 7, 9, 11], [8, 10, 12, 13]];
   const sp = (x: number) => Math.log1p(Math.exp(-Math.abs(x))) + Math.max(x, 0);
-  const got = f.loss("gbce", { ...f.a, sampled: negs }, { gbceBeta: 1 });
+  const got = f.loss("gbce", { ...f.a, sampled: Int32Array.from(perRow.flat()) }, { gbceBeta: 1 });
   // By hand: hidden·item dot products.
   const h = tf.randomNormal([6, d], 0, 1, "float32", 6).arraySync() as number[][];
   const t = tf.randomNormal([V + 2, d], 0, 1, "float32", 5).arraySync() as number[][];
@@ -89,10 +88,9 @@ test("gBCE: β from gSASRec's formula; t = 0 is BCE with N negatives averaged ov
   let n = 0;
   for (let p = 0; p < 6; p++) {
     if (!f.a.weights[p]) continue;
-    const target = f.a.targets[p]!;
-    let term = sp(-dot(h[p]!, t[target]!));
-    for (const j of negs) if (j !== target) term += sp(dot(h[p]!, t[j]!));
-    sum += term / (negs.length + 1);
+    let term = sp(-dot(h[p]!, t[f.a.targets[p]!]!));
+    for (const j of perRow[Math.floor(p / 3)]!) term += sp(dot(h[p]!, t[j]!));
+    sum += term / 5;
     n++;
   }
   assert.ok(Math.abs(got - sum / n) < 1e-5, `gbce ${got} vs by hand ${sum / n}`);

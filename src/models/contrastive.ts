@@ -98,17 +98,15 @@ export function contrastiveStep(host: ContrastiveHost, batch: TrainBatch, views:
   const targets = lastTargets(batch);
   const masks = nceMasks(targets, opts.maskSameTarget);
   const eps = batch.labelSmoothing ?? 0;
-  const sampled = host.sharedNegatives();
-  const withShared = (a: TrainArrays) => (sampled ? { ...a, sampled } : a);
   if (host.gradientShards > 1 && B > 1 && run) {
     // The batch's padded length bounds every view, sharded or not, so the math is the same.
-    const whole = host.trainArrays(batch); // draws BCE negatives row by row, as a plain step
+    const whole = host.trainArrays(batch); // draws negatives row by row, as a plain step
     const L = whole.L;
     const lossDenominator = batch.lossDenominator ?? Math.max(whole.weights.reduce((s, w) => s + w, 0), 1);
     const jobs: ContrastiveJob[] = shardRows(B, Math.min(host.gradientShards, B)).map((rows) => {
       const a = sliceRows(whole, rows);
       const viewSeqs = [...(views.first === "anchor" ? [] : rows.map((r) => (views.first as Int32Array[])[r]!)), ...rows.map((r) => views.second[r]!)];
-      return { ...withShared(a), lossDenominator, labelSmoothing: eps, dropoutSeed: host.dropoutSeed(), viewIds: leftPad(viewSeqs, L), viewRows: viewSeqs.length, anchor: views.first === "anchor" };
+      return { ...a, lossDenominator, labelSmoothing: eps, dropoutSeed: host.dropoutSeed(), viewIds: leftPad(viewSeqs, L), viewRows: viewSeqs.length, anchor: views.first === "anchor" };
     });
     let nce = 0;
     const results = run(jobs, (reps) => {
@@ -138,7 +136,7 @@ export function contrastiveStep(host: ContrastiveHost, batch: TrainBatch, views:
     for (const r of results) for (const g of r.grads) g.dispose();
     return results.reduce((s, r) => s + r.loss, 0) + opts.weight * nce;
   }
-  const arrays = withShared(host.trainArrays(batch));
+  const arrays = host.trainArrays(batch);
   const viewSeqs = [...(views.first === "anchor" ? [] : views.first), ...views.second];
   const job = { arrays, viewIds: leftPad(viewSeqs, arrays.L), viewRows: viewSeqs.length, anchor: views.first === "anchor" };
   return host.minimize(() => {
@@ -291,15 +289,16 @@ export function infoNceGradient(z: Float32Array, n: number, d: number, masks: Nc
   return result;
 }
 
-/** `rows` of padded arrays (same padded length), keeping the batch's shared negatives. */
+/** `rows` of padded arrays (same padded length), with their sampled negatives. */
 function sliceRows(a: TrainArrays, rows: number[]): TrainArrays {
-  const L = a.L;
-  const pick = <T extends Int32Array | Float32Array>(x: T): T => {
-    const out = new (x.constructor as new (n: number) => T)(rows.length * L);
-    rows.forEach((r, k) => out.set(x.subarray(r * L, r * L + L), k * L));
+  const pick = <T extends Int32Array | Float32Array>(x: T, width: number): T => {
+    const out = new (x.constructor as new (n: number) => T)(rows.length * width);
+    rows.forEach((r, k) => out.set(x.subarray(r * width, r * width + width), k * width));
     return out;
   };
-  return { B: rows.length, L, inputs: pick(a.inputs), targets: pick(a.targets), negatives: pick(a.negatives), weights: pick(a.weights), ...(a.sampled ? { sampled: a.sampled } : {}) };
+  const L = a.L;
+  const sampled = a.sampled ? { sampled: pick(a.sampled, a.sampled.length / a.B) } : {};
+  return { B: rows.length, L, inputs: pick(a.inputs, L), targets: pick(a.targets, L), negatives: pick(a.negatives, L), weights: pick(a.weights, L), ...sampled };
 }
 
 /** Gradients summed in shard order (the caller disposes the inputs and the sums). */

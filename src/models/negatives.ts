@@ -17,7 +17,7 @@ export interface TrainArrays {
   negatives: Int32Array;
   weights: Float32Array;
   lossDenominator?: number;
-  /** Negatives shared by every position (sampled softmax, gBCE): drawn once per batch, also when it is sharded. */
+  /** Sampled softmax and gBCE: `perRow` negatives per row [B·perRow], shared by the row's positions. */
   sampled?: Int32Array;
 }
 
@@ -32,13 +32,20 @@ export function padLength(c: BatchShape, maxInputLen: number): number {
   return c.lengthBucketing ? Math.max(1, Math.min(c.maxLen, maxInputLen)) : c.maxLen;
 }
 
+/** Which negatives a loss reads: one per position (BCE), `perRow` per row (sampled softmax, gBCE), or none (CE). */
+export interface NegativeSampling {
+  perPosition: boolean;
+  perRow: number;
+}
+
 /**
  * Build left-padded int arrays for a training batch: inputs, targets, negatives, weights [B*L].
- * With `perPositionNegatives` (the BCE loss) every position draws one negative item from
- * `rng`, uniformly among the items the user never interacted with (as S3-Rec's sampler does);
- * positions whose negative the batch gives explicitly (`batch.negatives`) draw nothing.
+ * Negatives are drawn row by row from `rng`, uniformly among the items the user never
+ * interacted with (as S3-Rec's sampler does), so a negative is never one of the row's targets:
+ * one per position for BCE (positions whose negative the batch gives explicitly,
+ * `batch.negatives`, draw nothing), or `perRow` per row for the sampled softmax and gBCE.
  */
-export function buildTrainArrays(batch: TrainBatch, c: BatchShape, numItems: number, rng: Rng, perPositionNegatives = true): TrainArrays {
+export function buildTrainArrays(batch: TrainBatch, c: BatchShape, numItems: number, rng: Rng, sampling: NegativeSampling = { perPosition: true, perRow: 0 }): TrainArrays {
   const B = batch.seqs.length;
   let longest = 1;
   for (const s of batch.seqs) longest = Math.max(longest, s.length - 1);
@@ -47,6 +54,8 @@ export function buildTrainArrays(batch: TrainBatch, c: BatchShape, numItems: num
   const targets = new Int32Array(B * L);
   const negatives = new Int32Array(B * L);
   const weights = new Float32Array(B * L);
+  const N = sampling.perRow;
+  const sampled = N > 0 ? new Int32Array(B * N) : undefined;
   const V = numItems;
   for (let b = 0; b < B; b++) {
     const seq = batch.seqs[b]!;
@@ -56,8 +65,14 @@ export function buildTrainArrays(batch: TrainBatch, c: BatchShape, numItems: num
     const ng = batch.negatives?.[b];
     const wt = batch.weights?.[b];
     // Items the user interacted with: negatives must avoid them.
-    const seen = perPositionNegatives ? new Set<number>(seq) : undefined;
+    const seen = sampling.perPosition || sampled ? new Set<number>(seq) : undefined;
     if (seen && tg) for (const t of tg) seen.add(t);
+    const draw = (): number => {
+      let neg: number;
+      do neg = 1 + rng.int(V);
+      while (seen!.has(neg) && seen!.size < V);
+      return neg;
+    };
     for (let j = 0; j < take; j++) {
       const src = n - take + j; // pair index in the full sequence
       const dst = b * L + (L - take + j);
@@ -66,26 +81,11 @@ export function buildTrainArrays(batch: TrainBatch, c: BatchShape, numItems: num
       targets[dst] = target;
       weights[dst] = target > 0 ? (wt ? wt[src]! : 1) : 0;
       if (ng && ng[src]! > 0) negatives[dst] = ng[src]!;
-      else if (seen) {
-        let neg: number;
-        do neg = 1 + rng.int(V);
-        while (seen.has(neg) && seen.size < V);
-        negatives[dst] = neg;
-      }
+      else if (sampling.perPosition) negatives[dst] = draw();
     }
+    if (sampled) for (let k = 0; k < N; k++) sampled[b * N + k] = draw();
   }
-  return { B, L, inputs, targets, negatives, weights, lossDenominator: batch.lossDenominator };
-}
-
-/**
- * `n` negatives shared by every position of a batch (sampled softmax, gBCE), drawn uniformly
- * with replacement from 1..numItems. A draw may equal some position's target (an "accidental
- * hit"); the losses mask those per position rather than re-drawing, so one draw serves all rows.
- */
-export function sharedNegatives(n: number, numItems: number, rng: Rng): Int32Array {
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) out[i] = 1 + rng.int(numItems);
-  return out;
+  return { B, L, inputs, targets, negatives, weights, lossDenominator: batch.lossDenominator, ...(sampled ? { sampled } : {}) };
 }
 
 /** Left-pad sequences to `L` (keeping each one's most recent L items) → ids [n*L]. */

@@ -11,11 +11,12 @@
  * - post-LN blocks (residual, then LayerNorm), GELU feed-forward with `innerSize` = 4·d,
  *   truncated-normal(0.02) initialisation, an embedding LayerNorm;
  * - BCE negatives are drawn per position from the items not in the user's sequence.
- * Additions: full-softmax, sampled-softmax and gBCE losses (`loss`, see losses.ts), label smoothing, per-position loss
- * weights and explicit targets/negatives (set by augmentation ops); *length bucketing*: a batch
- * is padded only to its longest sequence, with position ids offset so that a sequence gets exactly
- * the positions it would get padded to `maxLen` (so scores do not depend on the padding);
- * data-parallel steps over `gradientShards`; and a contrastive step (`trainStepContrastive`).
+ * Additions: full-softmax, sampled-softmax and gBCE losses (`loss`, see losses.ts), label
+ * smoothing, per-position loss weights and explicit targets/negatives (set by augmentation ops);
+ * *length bucketing*: a batch is padded only to its longest sequence, with position ids offset so
+ * that a sequence gets exactly the positions it would get padded to `maxLen` (so scores do not
+ * depend on the padding); data-parallel steps over `gradientShards`, on helper threads through the
+ * `shardRunner`; and contrastive steps (`trainStepContrastive`, sharded by gradient caching).
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../core/rng.ts";
@@ -24,10 +25,10 @@ import { Adam } from "../tf/adam.ts";
 import { dropout as tfDropout, embeddingLookupHost } from "../tf/ops.ts";
 import { contrastiveReps, contrastiveShardGradients, contrastiveShardGradientsFused, contrastiveStep, type ContrastiveHost, type ContrastiveJob, type ContrastiveOptions, type ContrastiveViews } from "./contrastive.ts";
 import { createEncoderParams, encode, encodeMixed, type EncodeContext, type EncoderParams } from "./layers.ts";
-import { gbceBeta, recommendationLoss, usesSharedNegatives, type LossKind } from "./losses.ts";
-import { buildTrainArrays, leftPad, padLength, sharedNegatives, type TrainArrays } from "./negatives.ts";
+import { gbceBeta, recommendationLoss, usesSampledNegatives, type LossKind } from "./losses.ts";
+import { buildTrainArrays, leftPad, padLength, type TrainArrays } from "./negatives.ts";
 import { assignWeights, assignWeightsFlat, readWeights, writeWeightsFlat, type SASRecState, type Weights } from "./state.ts";
-import { batchArrays, inThreadShards, plainStep, shardedStep, shardGradients, type ShardJob, type ShardResult, type ShardRunner } from "./steps.ts";
+import { inThreadShards, plainStep, shardedStep, shardGradients, type ShardJob, type ShardResult, type ShardRunner } from "./steps.ts";
 
 export type { SASRecState } from "./state.ts";
 export { CONTRASTIVE_DEFAULTS, type ContrastiveJob, type ContrastiveOptions, type ContrastiveViews, type Similarity } from "./contrastive.ts";
@@ -50,11 +51,11 @@ export interface SASRecConfig {
   maxLen: number;
   /**
    * `bce`: one sampled negative per position (original SASRec); `ce`: full softmax over all
-   * items; `sampled-softmax`: softmax over the positive and `negatives` uniform negatives shared
-   * by the batch; `gbce`: gSASRec's calibrated BCE over the same negatives (see losses.ts). Default `bce`.
+   * items; `sampled-softmax`: softmax over the positive and `negatives` uniform negatives per
+   * sequence; `gbce`: gSASRec's calibrated BCE over the same negatives (see losses.ts). Default `bce`.
    */
   loss: LossKind;
-  /** Shared negatives per batch for `sampled-softmax` and `gbce`. Default 256 (gSASRec). */
+  /** Negatives per sequence for `sampled-softmax` and `gbce`. Default 256 (gSASRec's per position). */
   negatives: number;
   /** gBCE calibration t ∈ [0, 1] (0: plain BCE, 1: fully calibrated). Default 0.75 (gSASRec). */
   gbceT: number;
@@ -111,7 +112,7 @@ export class SASRec {
       throw new Error(`\`gradientShards\` must be an integer >= 1, got ${c.gradientShards}`);
     }
     if (c.hiddenSize % c.numHeads !== 0) throw new Error(`\`numHeads\` (${c.numHeads}) must divide \`hiddenSize\` (${c.hiddenSize})`);
-    if (usesSharedNegatives(c.loss) && !(Number.isInteger(c.negatives) && c.negatives >= 1)) {
+    if (usesSampledNegatives(c.loss) && !(Number.isInteger(c.negatives) && c.negatives >= 1)) {
       throw new Error(`\`negatives\` must be an integer >= 1 for loss \`${c.loss}\`, got ${c.negatives}`);
     }
     if (!(c.gbceT >= 0 && c.gbceT <= 1)) throw new Error(`\`gbceT\` must be in [0, 1], got ${c.gbceT}`);
@@ -132,8 +133,7 @@ export class SASRec {
     this.optimizer = new Adam(this.vars, { learningRate: c.learningRate });
     this.steps = {
       gradientShards: c.gradientShards, shape: c, hiddenSize: c.hiddenSize,
-      trainArrays: (batch) => buildTrainArrays(batch, c, numItems, this.rngNegatives, c.loss === "bce"),
-      sharedNegatives: () => (usesSharedNegatives(c.loss) ? sharedNegatives(c.negatives, numItems, this.rngNegatives) : undefined),
+      trainArrays: (batch) => buildTrainArrays(batch, c, numItems, this.rngNegatives, { perPosition: c.loss === "bce", perRow: usesSampledNegatives(c.loss) ? c.negatives : 0 }),
       dropoutSeed: () => this.rngDropout.tfSeed(),
       loss: (a, eps, dropout) => this.loss(a, eps, dropout ?? this.rngDropout),
       encodeMixed: (ids, n, L, fullRows, dropout) => encodeMixed(this.params, c, this.encodeContext(dropout ?? this.rngDropout), ids, n, L, fullRows),
@@ -211,7 +211,7 @@ export class SASRec {
 
   /** Mean loss on a batch without updating (no dropout). */
   evalLoss(batch: TrainBatch): number {
-    const arrays = batchArrays(this.steps, batch);
+    const arrays = this.steps.trainArrays(batch);
     const t = tf.tidy(() => this.loss(arrays, batch.labelSmoothing ?? 0, undefined));
     const v = t.dataSync()[0]!;
     t.dispose();

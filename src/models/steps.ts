@@ -58,10 +58,8 @@ export const inThreadShards: ShardRunner = {
 /** What the steps need from a model (SASRec gives them; not part of its public API). */
 export interface StepHost {
   readonly gradientShards: number;
-  /** Padded arrays of a batch, drawing its per-position negatives (BCE) from the model's stream. */
+  /** Padded arrays of a batch, drawing its negatives (BCE, sampled softmax, gBCE) from the model's stream. */
   trainArrays(batch: TrainBatch): TrainArrays;
-  /** The batch's shared negatives for losses that read them (sampled softmax, gBCE), else undefined. */
-  sharedNegatives(): Int32Array | undefined;
   /** A fresh seed from the model's dropout stream. */
   dropoutSeed(): number;
   /** The recommendation loss of `arrays` in training mode, dropout from `dropout` (default: the model's own stream). */
@@ -73,18 +71,9 @@ export interface StepHost {
 
 /** One optimisation step on the whole batch; returns its loss. */
 export function plainStep(host: StepHost, batch: TrainBatch): number {
-  const arrays = batchArrays(host, batch);
+  const arrays = host.trainArrays(batch);
   const eps = batch.labelSmoothing ?? 0;
   return host.minimize(() => host.loss(arrays, eps));
-}
-
-/** The arrays a whole-batch step reads: padded rows plus the batch's shared negatives, if any. */
-export function batchArrays(host: StepHost, batch: TrainBatch): TrainArrays {
-  return withShared(host.trainArrays(batch), host.sharedNegatives());
-}
-
-function withShared(a: TrainArrays, sampled: Int32Array | undefined): TrainArrays {
-  return sampled ? { ...a, sampled } : a;
 }
 
 /** Row ranges of `n` contiguous shards of `B` rows (the first ones one row shorter when B % n > 0). */
@@ -100,8 +89,7 @@ export function shardRows(B: number, n: number): number[][] {
  */
 export function shardedStep(host: StepHost, batch: TrainBatch, run: (jobs: ShardJob[]) => ShardResult[]): number {
   const B = batch.seqs.length;
-  const sampled = host.sharedNegatives();
-  const parts = shardRows(B, Math.min(host.gradientShards, B)).map((rows) => withShared(host.trainArrays(selectSamples(batch, rows)), sampled));
+  const parts = shardRows(B, Math.min(host.gradientShards, B)).map((rows) => host.trainArrays(selectSamples(batch, rows)));
   const lossDenominator = batch.lossDenominator ?? Math.max(parts.reduce((sum, a) => a.weights.reduce((s, w) => s + w, sum), 0), 1);
   const labelSmoothing = batch.labelSmoothing ?? 0;
   const jobs: ShardJob[] = parts.map((a) => ({ ...a, lossDenominator, labelSmoothing, dropoutSeed: host.dropoutSeed() }));
