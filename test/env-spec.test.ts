@@ -50,7 +50,7 @@ test("the shipped Beauty specs load and resolve their data next to the spec", ()
   assert.equal(full.rl.ops[0], "identity");
 
   const duorec = loadEnvSpec(path.join(root, "envs/beauty-duorec.json"));
-  assert.deepEqual([duorec.model.loss, duorec.rl.mode, duorec.rl.contrastive.similarity, duorec.rl.ops], ["ce", "contrastive", "dot", ["identity", "dropout-view", "supervised-positive"]]);
+  assert.deepEqual([duorec.model.loss, duorec.rl.mode, duorec.rl.contrastive.similarity, duorec.rl.ops], ["ce", "contrastive", "cos", ["identity", "dropout-view", "supervised-positive"]]);
 
   const small = loadEnvSpec(path.join(root, "envs/beauty-1k-sasrec.json"));
   assert.equal(small.name, "beauty-1k-sasrec");
