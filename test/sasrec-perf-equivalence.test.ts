@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
-import { addBroadcast, batchMatmul, dropout, embeddingLookup, embeddingLookupHost, layerNorm, logSumExpRows } from "../src/tf/ops.ts";
+import { addBroadcast, batchMatmul, dropout, embeddingLookup, embeddingLookupHost, layerNorm, logSumExpRows, logSumExpScores } from "../src/tf/ops.ts";
 import { selectBackend } from "../src/tf/backend.ts";
 import { Rng } from "../src/core/rng.ts";
 import { createEncoderParams, encode, encodeMixed, type EncodeContext } from "../src/models/layers.ts";
@@ -103,4 +103,10 @@ test("encodeMixed: full rows equal encode's every position, the other rows encod
     assert.ok(maxAbsDiff(last, refLast) < 1e-5, `last rows differ by ${maxAbsDiff(last, refLast)}`);
   });
   for (const v of vars) v.dispose();
+});
+
+test("logSumExpScores equals logSumExpRows of the full score matrix in value and both gradients (rows in uneven chunks)", () => {
+  const h = tf.randomNormal([23, 6], 0, 1, "float32", 14);
+  const t = tf.randomNormal([41, 6], 0, 1, "float32", 15);
+  assertSameFunction((a, b) => logSumExpScores(a as tf.Tensor2D, b as tf.Tensor2D, 5), (a, b) => logSumExpRows(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, false, true)), [h, t], 1e-5);
 });

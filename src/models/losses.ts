@@ -3,8 +3,9 @@
  *
  * - `bce`: one sampled negative per position, binary cross-entropy on the positive and the
  *   negative logit (Kang & McAuley, ICDM 2018; the S3-Rec authors' PyTorch SASRec).
- * - `ce`: full softmax cross-entropy over every item (as BERT4Rec and DuoRec train SASRec). It
- *   materialises [positions, items] logits: ~20× the cost of a BCE epoch on Beauty.
+ * - `ce`: full softmax cross-entropy over every item (as BERT4Rec and DuoRec train SASRec), its
+ *   log-sum-exp computed in row chunks (`logSumExpScores`) so the [positions, items] scores are
+ *   never held at once (a 12,800-position batch would overflow the wasm heap).
  * - `sampled-softmax`: softmax cross-entropy over the positive and N negatives per sequence,
  *   shared by its positions (one [B, N, d] gather and a batched [B, L, N] product; Jean et al.,
  *   ACL 2015; Klenitskiy & Vasilev, RecSys 2023, show SASRec with many sampled negatives close to
@@ -25,7 +26,7 @@
  * Every loss is a weighted sum over positions divided by the batch's denominator (see `TrainArrays`).
  */
 import * as tf from "@tensorflow/tfjs";
-import { batchMatmul, logSumExpRows, matmul } from "../tf/ops.ts";
+import { batchMatmul, logSumExpRows, logSumExpScores, matmul } from "../tf/ops.ts";
 import type { TrainArrays } from "./negatives.ts";
 
 export type LossKind = "bce" | "ce" | "sampled-softmax" | "gbce";
@@ -89,10 +90,14 @@ export function recommendationLoss(hidden: tf.Tensor2D, a: TrainArrays, ctx: Los
       perPos = tf.div(tf.add(pos, tf.sum(negTerm, -1)), N + 1);
     }
   } else {
-    const logits = matmul(hidden, tf.transpose(ctx.itemEmb)); // [BL V+2]
-    const lse = logSumExpRows(logits);
+    // log Σ exp over every item's score, chunked: the [BL, V+2] scores never exist at once.
+    const lse = logSumExpScores(hidden, ctx.itemEmb); // [BL]
     perPos = tf.sub(lse, posLogit);
-    if (eps > 0) perPos = tf.add(tf.mul(1 - eps, perPos), tf.mul(eps, tf.sub(lse, tf.mean(logits, -1))));
+    if (eps > 0) {
+      // The mean score over the items is the score of the mean item row.
+      const meanLogit = matmul(hidden, tf.mean(ctx.itemEmb, 0).reshape([hidden.shape[1], 1]) as tf.Tensor2D).reshape([B * L]);
+      perPos = tf.add(tf.mul(1 - eps, perPos), tf.mul(eps, tf.sub(lse, meanLogit)));
+    }
   }
   // Default: the mean over this batch's positions. With `lossDenominator` (set per epoch by the
   // trainer) every position weighs the same whatever batch it lands in, as with random batches.

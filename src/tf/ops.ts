@@ -258,6 +258,47 @@ export function logSumExpRows(x: tf.Tensor2D): tf.Tensor1D {
 }
 
 /**
+ * log Σⱼ exp(h_i · t_j) for every row h_i of `h` [R, d] against every row t_j of `table` [V, d]
+ * → [R], without ever holding the [R, V] scores: they are computed `chunkRows` rows at a time in
+ * the forward pass and again in the backward pass (∂/∂h_i = Σⱼ p_ij t_j, ∂/∂t_j = Σᵢ p_ij h_i with
+ * p = softmax of the row's scores). A full-softmax loss over Beauty's 12,103 items for a
+ * 12,800-position batch would otherwise keep several 620 MB tensors alive at once and overflow
+ * the 4 GB wasm heap; the recomputation costs one extra [R, d]·[d, V] product.
+ */
+export function logSumExpScores(h: tf.Tensor2D, table: tf.Tensor2D, chunkRows = 1024): tf.Tensor1D {
+  const [R, d] = h.shape;
+  const chunks = Array.from({ length: Math.ceil(R / chunkRows) }, (_, k) => [k * chunkRows, Math.min(chunkRows, R - k * chunkRows)] as const);
+  const f = tf.customGrad(((hv: tf.Tensor, tv: tf.Tensor, save: tf.GradSaveFunc) => {
+    const tT = tf.transpose(tv as tf.Tensor2D); // [d V]
+    const lse = tf.concat(chunks.map(([from, n]) => tf.tidy(() => logSumExpRows(tf.matMul(tf.slice(hv, [from, 0], [n, d]) as tf.Tensor2D, tT)))), 0);
+    save([hv, tv]);
+    return {
+      value: lse,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sh, st] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const stT = tf.transpose(st); // [d V]
+        let dTableT: tf.Tensor = tf.zeros(stT.shape); // [d V]
+        const dh: tf.Tensor[] = [];
+        for (const [from, n] of chunks) {
+          const [dhc, next] = tf.tidy(() => {
+            const hc = tf.slice(sh, [from, 0], [n, d]) as tf.Tensor2D; // [n d]
+            const scores = tf.matMul(hc, stT); // [n V]
+            // softmax(scores) = exp(scores − lse), through the fast softmax kernel.
+            const g = tf.mul(tf.softmax(scores, -1), tf.slice(dy as tf.Tensor, [from], [n]).reshape([n, 1])); // [n V]
+            return [tf.matMul(g, st), tf.add(dTableT, tf.matMul(tf.transpose(hc), g))]; // [n d], [d V]
+          });
+          dTableT.dispose();
+          dTableT = next!;
+          dh.push(dhc!);
+        }
+        return [tf.concat(dh, 0), tf.transpose(dTableT)];
+      },
+    };
+  }) as unknown as CustomGradFn);
+  return f(h, table) as tf.Tensor1D;
+}
+
+/**
  * GELU, sigmoid approximation x·σ(1.702x) (Hendrycks & Gimpel 2016). The tanh form needs `pow`
  * and `tanh`, both slow kernels on wasm (measured 3x the cost of a dense layer of the same size).
  */
