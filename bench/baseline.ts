@@ -19,12 +19,16 @@
  * Writes bench/results/<name>.json and .md after every new best epoch (status "running") and at
  * the end (status "finished"), so an interrupted run still leaves an honest partial result.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { Rng } from "../src/core/rng.ts";
+import { writeFileAtomic } from "../src/core/files.ts";
+import { Rng, type RngState } from "../src/core/rng.ts";
+import { parseWithArrays, stringifyWithArrays } from "../src/core/serialize.ts";
 import { loadEnvSpec, loadSpecData } from "../src/env/spec.ts";
 import { fixedViewStep } from "../src/env/fixed-views.ts";
 import { SASRec } from "../src/models/sasrec.ts";
-import { trainSupervised, type EpochLog } from "../src/models/trainer.ts";
+import { trainSupervised, type EpochLog, type TrainerCheckpoint } from "../src/models/trainer.ts";
 import { describeProtocol } from "../src/models/metrics.ts";
 import { evaluate } from "../src/models/evaluate.ts";
 import { selectBackend, type BackendChoice } from "../src/tf/backend.ts";
@@ -96,13 +100,20 @@ const { split } = loadSpecData(spec);
 const seed = Number(a.seed);
 const rng = new Rng(seed);
 const model = new SASRec(spec.model, split.dataset.numItems, rng.child("model"), { shardRunner: trainPool });
-const step = viewOp ? fixedViewStep(spec, split, model, viewOp, viewMagnitude!, rng.child("augment")) : undefined;
+// A long run continues from its last evaluated epoch when killed: the checkpoint holds the
+// trainer's state plus this script's own (the views' stream, the logs, the wall time so far).
+const checkpointFile = path.join("runs", "bench-checkpoints", `${a.name}.json`);
+interface BenchCheckpoint { trainer: TrainerCheckpoint; augment: RngState; history: EpochLog[]; testAtBest: typeof testAtBest; wallS: number }
+const resumed: BenchCheckpoint | undefined = fs.existsSync(checkpointFile) ? parseWithArrays<BenchCheckpoint>(fs.readFileSync(checkpointFile, "utf8")) : undefined;
+const augmentRng = resumed ? Rng.restore(resumed.augment) : rng.child("augment");
+const step = viewOp ? fixedViewStep(spec, split, model, viewOp, viewMagnitude!, augmentRng) : undefined;
 const contrastive = viewOp ? { op: viewOp, magnitude: viewMagnitude, ...spec.rl.contrastive } : null;
 const prov = provenance();
-const t0 = performance.now();
-const history: EpochLog[] = [];
+const t0 = performance.now() - (resumed?.wallS ?? 0) * 1000;
+const history: EpochLog[] = resumed ? [...resumed.history] : [];
 /** Test at every new best validation epoch: when the selected model first reached test NDCG@10 0.030. */
-const testAtBest: { epoch: number; wall_s: number; train_s: number; "NDCG@10": number; "HR@10": number }[] = [];
+const testAtBest: { epoch: number; wall_s: number; train_s: number; "NDCG@10": number; "HR@10": number }[] = resumed ? [...resumed.testAtBest] : [];
+if (resumed) console.error(`[baseline] resuming ${a.name} after epoch ${resumed.trainer.epoch} (${checkpointFile}; delete it to start over)`);
 const reached = () => testAtBest.find((t) => t["NDCG@10"] >= 0.03) ?? null;
 
 function save(status: string, extra: object) {
@@ -134,7 +145,13 @@ const result = trainSupervised(model, split, rng, training, {
       save("running", { best_epoch: best.epoch, epochs: log.epoch, valid: log.valid, test, wall_s: (performance.now() - t0) / 1000 });
     }
   },
-}, { evalRunner: evalPool, ...(step ? { step } : {}) });
+}, {
+  evalRunner: evalPool, ...(step ? { step } : {}), ...(resumed ? { resume: resumed.trainer } : {}),
+  onCheckpoint(trainer) {
+    fs.mkdirSync(path.dirname(checkpointFile), { recursive: true });
+    writeFileAtomic(checkpointFile, stringifyWithArrays({ trainer, augment: augmentRng.state(), history, testAtBest, wallS: (performance.now() - t0) / 1000 } satisfies BenchCheckpoint));
+  },
+});
 const pick = (m: Record<string, number>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, m[k]]));
 save("finished", {
   protocol: { ...result.test.protocol, description: describeProtocol(result.test.protocol), validSelection: "best validation NDCG@10", maxLen: spec.model.maxLen },
@@ -149,4 +166,5 @@ save("finished", {
   wall_s: result.wallSeconds,
 });
 console.error(`[baseline] best epoch ${result.bestEpoch}: test ${JSON.stringify(result.test.metrics)}`);
+fs.rmSync(checkpointFile, { force: true });
 await Promise.all([evalPool.close(), trainPool.close()]);

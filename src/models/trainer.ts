@@ -2,7 +2,7 @@
  * Plain supervised training of a next-item model with model selection on validation NDCG@10.
  * Used by `rl-train baseline` and the benchmarks; the RL env drives `trainStep` itself.
  */
-import type { Rng } from "../core/rng.ts";
+import { Rng, type RngState } from "../core/rng.ts";
 import { epochBatches } from "../data/epoch.ts";
 import type { LeaveOneOutSplit, TrainBatch } from "../data/types.ts";
 import { evaluate, type ChunkRunner, type EvalResult } from "./evaluate.ts";
@@ -57,8 +57,29 @@ export interface TrainerResult {
   stoppedEarly: boolean;
 }
 
+/**
+ * Everything needed to continue a supervised run exactly after the last evaluated epoch: the
+ * model (weights, Adam moments, dropout and negative streams), the batch-order stream, the best
+ * state so far and the logs.
+ */
+export interface TrainerCheckpoint {
+  /** Epochs completed. */
+  epoch: number;
+  model: SASRecState;
+  dataRng: RngState;
+  best: { epoch: number; value: number };
+  bestState?: SASRecState;
+  sinceBest: number;
+  trainSecondsTotal: number;
+  epochs: EpochLog[];
+}
+
 /** What the trainer may be given besides its config. */
 export interface TrainerOptions {
+  /** Continue from this checkpoint (as `onCheckpoint` gave it) instead of epoch 1. */
+  resume?: TrainerCheckpoint;
+  /** Called after every evaluated epoch with a checkpoint to store (e.g. for a long benchmark). */
+  onCheckpoint?(cp: TrainerCheckpoint): void;
   /** Shares validation and test ranking with helper threads (`createEvalPool`); default this thread. */
   evalRunner?: ChunkRunner;
   /** One training step on a batch, returning its loss. Default `model.trainStep(batch)`. */
@@ -81,15 +102,17 @@ export function trainSupervised(
   options: TrainerOptions = {},
 ): TrainerResult {
   const c = { ...TRAINER_DEFAULTS, ...config };
-  const dataRng = rng.child("batches");
+  const r = options.resume;
+  const dataRng = r ? Rng.restore(r.dataRng) : rng.child("batches");
   const t0 = performance.now();
-  const epochs: EpochLog[] = [];
-  let best = { epoch: 0, value: -Infinity };
-  let bestState: SASRecState | undefined;
-  let sinceBest = 0;
-  let trainSecondsTotal = 0;
+  const epochs: EpochLog[] = r ? [...r.epochs] : [];
+  let best = r ? { ...r.best } : { epoch: 0, value: -Infinity };
+  let bestState: SASRecState | undefined = r?.bestState;
+  let sinceBest = r?.sinceBest ?? 0;
+  let trainSecondsTotal = r?.trainSecondsTotal ?? 0;
   let stoppedEarly = false;
-  for (let epoch = 1; epoch <= c.epochs; epoch++) {
+  if (r) model.setState(r.model);
+  for (let epoch = (r?.epoch ?? 0) + 1; epoch <= c.epochs; epoch++) {
     const te = performance.now();
     const batches = epochBatches(split, {
       batchSize: c.batchSize, maxLen: model.config.maxLen, rng: dataRng, withTimes: false, bucket: c.bucketBatches, lossNormalization: c.lossNormalization,
@@ -113,6 +136,9 @@ export function trainSupervised(
       } else sinceBest++;
     }
     epochs.push(log);
+    if (log.valid && options.onCheckpoint) {
+      options.onCheckpoint({ epoch, model: model.getState(), dataRng: dataRng.state(), best: { ...best }, ...(bestState ? { bestState } : {}), sinceBest, trainSecondsTotal, epochs: [...epochs] });
+    }
     if (callbacks.onEpoch?.(log, best) === false) break;
     if (sinceBest >= c.patience) {
       stoppedEarly = true;
