@@ -321,3 +321,65 @@ describe("rl-train run: logs, reproducibility, resume, export", () => {
     assert.match(stderr, /`rl\.slots`/);
   });
 });
+
+describe("AugmentEnv v4: paired randomness, LogLik reward, held-out metrics", () => {
+  const spec = loadEnvSpec(SPEC);
+  const { split } = loadSpecData(spec);
+
+  it("a batch draws the same dropout and negative streams whatever the actions before it", async () => {
+    const streamsAtSecondStep = async (firstOp: number) => {
+      const env = new AugmentEnv({ ...spec, rl: { ...spec.rl, mode: "contrastive" } }, split);
+      env.reset({ seed: 8 });
+      await env.step({ ops: [firstOp], magnitudes: [0.5] });
+      const model = (env as unknown as { model: { trainStep: (b: unknown) => number; getState(): { rng: unknown } } }).model;
+      const real = model.trainStep.bind(model);
+      let seen: unknown;
+      model.trainStep = (b) => ((seen ??= structuredClone(model.getState().rng)), real(b));
+      await env.step({ ops: [0], magnitudes: [0] });
+      env.dispose();
+      return seen;
+    };
+    // Identity (a plain step) and mask (a contrastive step, which draws more dropout) first.
+    assert.deepEqual(await streamsAtSecondStep(2), await streamsAtSecondStep(0));
+  });
+
+  it("LogLik is the mean log-softmax probability of the target, as a reward metric too", async () => {
+    const env = new AugmentEnv({ ...spec, rl: { ...spec.rl, reward: { ...spec.rl.reward, metric: "LogLik", evalEvery: 1 } } }, split);
+    assert.deepEqual(env.stepMetrics, ["LogLik", "NDCG@10", "HR@10"]);
+    env.reset({ seed: 2 });
+    const r = await env.step({ ops: [0], magnitudes: [0] });
+    const ll = r.info.valid!["LogLik"]!;
+    assert.ok(ll < 0 && ll > -Math.log(split.dataset.numItems) - 5, `LogLik ${ll}`);
+    // By hand for the reward users: log(e^{s_t} / Σ_j e^{s_j}) over items 1..V.
+    const model = (env as unknown as { model: { scoreNext(h: Int32Array[]): Float32Array } }).model;
+    const users = Array.from((env as unknown as { rewardUsers: Int32Array }).rewardUsers);
+    const V = split.dataset.numItems;
+    const scores = model.scoreNext(users.map((u) => split.train[u]!));
+    let sum = 0;
+    users.forEach((u, b) => {
+      const row = scores.subarray(b * (V + 2) + 1, b * (V + 2) + 1 + V);
+      const max = Math.max(...row);
+      const lse = max + Math.log(row.reduce((s, x) => s + Math.exp(x - max), 0));
+      sum += scores[b * (V + 2) + split.validTarget[u]!]! - lse;
+    });
+    assert.ok(Math.abs(ll - sum / users.length) < 1e-4, `${ll} vs ${sum / users.length}`);
+    env.dispose();
+  });
+
+  it("final metrics add the held-out users (all but the reward users), from the same ranks", async () => {
+    const env = new AugmentEnv(spec, split);
+    env.reset({ seed: 3 });
+    await env.step({ ops: [1], magnitudes: [0.2] });
+    const m = env.finalMetrics();
+    assert.deepEqual(env.episodeMetrics.slice(-2), ["heldout:NDCG@10", "heldout:HR@10"]);
+    const { evaluate } = await import("../src/models/evaluate.ts");
+    const reward = new Set((env as unknown as { rewardUsers: Int32Array }).rewardUsers);
+    const others = Int32Array.from(split.train.keys()).filter((u) => !reward.has(u));
+    assert.ok(others.length > 0 && others.length < split.train.length);
+    const model = (env as unknown as { model: Parameters<typeof evaluate>[0] }).model;
+    const direct = evaluate(model, split, "test", { users: others }).metrics;
+    assert.ok(Math.abs(m.test["heldout:NDCG@10"]! - direct["NDCG@10"]!) < 1e-12);
+    assert.ok(Math.abs(m.valid["heldout:HR@10"]! - evaluate(model, split, "valid", { users: others }).metrics["HR@10"]!) < 1e-12);
+    env.dispose();
+  });
+});

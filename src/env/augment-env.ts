@@ -66,6 +66,10 @@
  *     `TimeLimit` wrapper (the env no longer truncates nor refuses steps past its horizon);
  *     `training.bucketBatches: false` is honoured (v2 always bucketed).
  *     Counted from v2 because of the contrastive identity change above; v2 checkpoints are refused.
+ * v4: every batch draws its dropout masks, negatives and augmentation from a stream of its own
+ *     (episode seed + batch index), so paired branches train a batch identically whatever they
+ *     did before; final metrics add the held-out users (`heldout:NDCG@10`, `heldout:HR@10`: all
+ *     users but the reward users); `rl.reward.metric` may be `LogLik`. v3 checkpoints are refused.
  */
 import { Rng, type RngState } from "../core/rng.ts";
 import { appendSamples, applySubPolicy, buildOpContext, createBatchOps, makeViews, SameTargetIndex, viewOpNames, type BatchOp, type SubPolicyStep } from "../augment/index.ts";
@@ -74,11 +78,14 @@ import { epochBatches } from "../data/epoch.ts";
 import { loadModelFile, type ModelFile } from "../models/model-file.ts";
 import type { LeaveOneOutSplit, TrainBatch } from "../data/types.ts";
 import { evaluate, type ChunkRunner } from "../models/evaluate.ts";
+import { metricsFromRanks } from "../models/metrics.ts";
 import { SASRec, SASREC_DEFAULTS, type SASRecState, type ShardRunner } from "../models/sasrec.ts";
 import type { ResolvedEnvSpec } from "./spec.ts";
 import type { ActionSpace, Env, EnvAction, EpisodeMetrics, ResetResult, StepInfo, StepResult } from "./types.ts";
 
-export const ENV_VERSION = 3;
+export const ENV_VERSION = 4;
+/** Metrics also reported on the held-out users (not the reward users). */
+const HELD_OUT_METRICS = ["NDCG@10", "HR@10"];
 const LOSS_EMA = 0.1;
 const OP_REWARD_EMA = 0.2;
 const NAN_PENALTY = -1;
@@ -122,7 +129,7 @@ export class AugmentEnv implements Env<AugmentEnvState> {
   /** Steps of the episode budget (`rl.budget.epochs` epochs of `rl.batchesPerStep`-batch steps). */
   readonly horizon: number;
   readonly stepMetrics: readonly string[];
-  readonly episodeMetrics: readonly string[] = ["NDCG@10", "HR@10", "NDCG@20", "HR@20"];
+  readonly episodeMetrics: readonly string[] = ["NDCG@10", "HR@10", "NDCG@20", "HR@20", ...HELD_OUT_METRICS.map((m) => `heldout:${m}`)];
   private readonly ops: Map<string, BatchOp>;
   /** Training prefixes by next item, for `supervised-positive` views. */
   private readonly sameTarget?: SameTargetIndex;
@@ -286,6 +293,13 @@ export class AugmentEnv implements Env<AugmentEnvState> {
     let lossSum = 0;
     for (let k = 0; k < rl.batchesPerStep; k++) {
       const batch = this.nextBatch();
+      // Every batch's randomness (dropout, negatives, augmentation) comes from its own stream,
+      // derived from the episode seed and the batch's index: two runs that took different
+      // actions before (paired branches) still train this batch with the same draws.
+      const streams = new Rng(`${this.seed}/batch-${(this.epoch - 1) * this.epochBatches.length + this.cursor - 1}`);
+      model.reseedStreams(streams.child("model"));
+      this.twin?.reseedStreams(streams.child("model"));
+      this.augmentRng = streams.child("augment");
       if (rl.mode === "contrastive" && policy.length) {
         // Identity makes no views: the step is the plain one, so `none` is plain SASRec exactly.
         const views = makeViews(batch, policy, { ops: this.ops, applyMode: rl.applyMode, train: this.split.train, ...(this.sameTarget ? { sameTarget: this.sameTarget } : {}) }, this.augmentRng);
@@ -365,10 +379,22 @@ export class AugmentEnv implements Env<AugmentEnvState> {
   }
 
   /** Full validation and test metrics of the current model (all users). */
+  /**
+   * Full validation and test metrics of the current model (all users, full ranking), plus the
+   * same on the held-out users (`heldout:NDCG@10`, …): every user but the reward users, whose
+   * validation items the agent and the branch selection saw. From the same ranks, no rescoring.
+   */
   finalMetrics(): EpisodeMetrics {
     if (!this.model) throw new Error("AugmentEnv.finalMetrics: call reset({ seed }) first");
     const runner = this.deps.evalRunner;
-    return { valid: evaluate(this.model, this.split, "valid", { runner }).metrics, test: evaluate(this.model, this.split, "test", { runner }).metrics };
+    const reward = new Set(this.rewardUsers);
+    const heldOut = (r: ReturnType<typeof evaluate>) => {
+      const ranks = r.ranks.filter((_, u) => !reward.has(u));
+      return Object.fromEntries(Object.entries(metricsFromRanks(ranks, HELD_OUT_METRICS)).map(([k, v]) => [`heldout:${k}`, v]));
+    };
+    const valid = evaluate(this.model, this.split, "valid", { runner });
+    const test = evaluate(this.model, this.split, "test", { runner });
+    return { valid: { ...valid.metrics, ...heldOut(valid) }, test: { ...test.metrics, ...heldOut(test) } };
   }
 
   get steps(): number {

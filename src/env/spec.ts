@@ -16,7 +16,7 @@ import { formatReport } from "../data/stats.ts";
 import type { LeaveOneOutSplit, SeqDataset } from "../data/types.ts";
 import { viewOpNames } from "../augment/views.ts";
 import { checkModelMemory } from "../models/memory.ts";
-import { DEFAULT_METRICS, getMetric } from "../models/metrics.ts";
+import { checkMetricName, DEFAULT_METRICS } from "../models/metrics.ts";
 import { CONTRASTIVE_DEFAULTS, SASREC_DEFAULTS } from "../models/sasrec.ts";
 import { TRAINER_DEFAULTS } from "../models/trainer.ts";
 
@@ -151,7 +151,7 @@ export function loadEnvSpec(file: string): ResolvedEnvSpec {
     throw new Error(`${file}: invalid env spec\n  \`training.selectMetric\`: must be one of ${DEFAULT_METRICS.join(", ")} (the metrics every validation reports); got ${JSON.stringify(training.selectMetric)}`);
   }
   try {
-    getMetric(rl.reward.metric);
+    checkMetricName(rl.reward.metric);
   } catch (e) {
     throw new Error(`${file}: invalid env spec\n  \`rl.reward.metric\`: ${(e as Error).message}; got ${JSON.stringify(rl.reward.metric)}`);
   }

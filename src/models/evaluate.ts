@@ -9,7 +9,7 @@
  */
 import type { LeaveOneOutSplit } from "../data/types.ts";
 import { heapCounter } from "../tf/count-below.ts";
-import { DEFAULT_METRICS, metricsFromRanks, type Protocol } from "./metrics.ts";
+import { DEFAULT_METRICS, isScoreMetric, LOG_LIK, metricsFromRanks, type Protocol } from "./metrics.ts";
 
 /** What the evaluator needs from a model: next-item scores for a set of histories. */
 export interface NextItemScorer {
@@ -70,14 +70,27 @@ export function evaluate(model: NextItemScorer, split: LeaveOneOutSplit, which: 
     chunks.push(Int32Array.from(order.subarray(start, Math.min(start + chunk, order.length)), (p) => users[p]!));
   }
   const runner = opts.runner;
-  const chunkRanks = runner && chunks.length > 1
-    ? runner.rankChunks(model, split, which, chunks)
-    : chunks.map((ids) => rankChunk(model, split, which, ids));
+  const names = opts.metrics ?? DEFAULT_METRICS;
+  // LogLik needs every score row, not only the rank: those evaluations stay on this thread
+  // (they are the reward subsets, a few thousand users).
+  const wantsLogLik = names.some(isScoreMetric);
+  const logLiks = wantsLogLik ? chunks.map((ids) => new Float64Array(ids.length)) : undefined;
+  const chunkRanks = wantsLogLik
+    ? chunks.map((ids, i) => rankChunk(model, split, which, ids, logLiks![i]))
+    : runner && chunks.length > 1
+      ? runner.rankChunks(model, split, which, chunks)
+      : chunks.map((ids) => rankChunk(model, split, which, ids));
   const ranks = new Int32Array(users.length);
   let k = 0;
   for (const r of chunkRanks) for (let b = 0; b < r.length; b++) ranks[order[k++]!] = r[b]!;
+  const metrics = metricsFromRanks(ranks, names.filter((n) => !isScoreMetric(n)));
+  if (logLiks) {
+    let sum = 0;
+    for (const l of logLiks) for (const v of l) sum += v;
+    metrics[LOG_LIK] = users.length ? sum / users.length : NaN;
+  }
   return {
-    metrics: metricsFromRanks(ranks, opts.metrics ?? DEFAULT_METRICS),
+    metrics,
     protocol: { dataset: split.dataset.name, split: which, ranking: "full", usersEvaluated: users.length },
     ranks,
     seconds: (performance.now() - t0) / 1000,
@@ -87,13 +100,26 @@ export function evaluate(model: NextItemScorer, split: LeaveOneOutSplit, which: 
 /** The split fields ranking reads (scoring threads receive only these). */
 export type RankingSplit = Pick<LeaveOneOutSplit, "train" | "validTarget" | "testTarget"> & { dataset: { numItems: number } };
 
-/** 0-based full-ranking rank of each user's target, scoring the users `ids` in one call. */
-export function rankChunk(model: NextItemScorer, split: RankingSplit, which: "valid" | "test", ids: Int32Array): Int32Array {
+/**
+ * 0-based full-ranking rank of each user's target, scoring the users `ids` in one call; with
+ * `logLik`, also each target's log-probability under the softmax over all items (`LogLik`).
+ */
+export function rankChunk(model: NextItemScorer, split: RankingSplit, which: "valid" | "test", ids: Int32Array, logLik?: Float64Array): Int32Array {
   const histories = Array.from(ids, (u) => fullHistory(split, u, which));
-  return model.withScores ? model.withScores(histories, (scores) => rankRows(split, which, ids, histories, scores)) : rankRows(split, which, ids, histories, model.scoreNext(histories));
+  return model.withScores ? model.withScores(histories, (scores) => rankRows(split, which, ids, histories, scores, logLik)) : rankRows(split, which, ids, histories, model.scoreNext(histories), logLik);
 }
 
-function rankRows(split: RankingSplit, which: "valid" | "test", ids: Int32Array, histories: Int32Array[], scores: Float32Array): Int32Array {
+/** log Σ_{j=1..V} e^{row[j]} with the usual max shift (row[0] is padding, row[V+1] the mask token). */
+function logSumExpItems(scores: Float32Array, row: number, V: number): number {
+  let max = -Infinity;
+  for (let j = 1; j <= V; j++) if (scores[row + j]! > max) max = scores[row + j]!;
+  if (!Number.isFinite(max)) return NaN;
+  let sum = 0;
+  for (let j = 1; j <= V; j++) sum += Math.exp(scores[row + j]! - max);
+  return max + Math.log(sum);
+}
+
+function rankRows(split: RankingSplit, which: "valid" | "test", ids: Int32Array, histories: Int32Array[], scores: Float32Array, logLik?: Float64Array): Int32Array {
   const V = split.dataset.numItems;
   const width = V + 2;
   const out = new Int32Array(ids.length);
@@ -123,6 +149,7 @@ function rankRows(split: RankingSplit, which: "valid" | "test", ids: Int32Array,
       seen.add(item);
     }
     out[b] = rank;
+    if (logLik) logLik[b] = st - logSumExpItems(scores, row, V);
   }
   return out;
 }

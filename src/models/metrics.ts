@@ -34,6 +34,24 @@ function mrr(k?: number): MetricDef {
   };
 }
 
+/**
+ * `LogLik`: the mean log-probability of the target under the model's softmax over all items,
+ * log(e^{s_target} / Σ_{j=1..V} e^{s_j}) (history items included: a likelihood, not a ranking).
+ * Not a function of the rank: it moves with every change of the scores, so as a reward it is far
+ * less noisy than NDCG@10, whose per-user value jumps between 0 and 1/log2(r+2). Larger is better.
+ */
+export const LOG_LIK = "LogLik";
+
+/** Is `name` a metric that needs the scores themselves rather than the rank (`LogLik`)? */
+export function isScoreMetric(name: string): boolean {
+  return name === LOG_LIK;
+}
+
+/** Throws unless `name` is a known metric (a rank metric or `LogLik`). */
+export function checkMetricName(name: string): void {
+  if (!isScoreMetric(name)) getMetric(name);
+}
+
 /** The metrics every evaluation reports, in table order. */
 export const DEFAULT_METRICS = ["HR@5", "HR@10", "HR@20", "NDCG@5", "NDCG@10", "NDCG@20", "MRR"] as const;
 
@@ -46,7 +64,7 @@ export function getMetric(name: string): MetricDef {
     return m[1] === "HR" ? hitRate(k) : m[1] === "NDCG" ? ndcg(k) : mrr(k);
   }
   if (name === "MRR") return mrr();
-  throw new Error(`unknown metric \`${name}\`; known: HR@k, NDCG@k, MRR@k, MRR (e.g. ${DEFAULT_METRICS.join(", ")})`);
+  throw new Error(`unknown metric \`${name}\`; known: HR@k, NDCG@k, MRR@k, MRR (e.g. ${DEFAULT_METRICS.join(", ")})${name === LOG_LIK ? "; LogLik is not a rank metric" : ", and LogLik"}`);
 }
 
 /** Mean of each named metric over the given 0-based ranks. */

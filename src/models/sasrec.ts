@@ -287,6 +287,17 @@ export class SASRec {
   }
 
   /** Copy of every weight, the optimizer slots and the model's random streams. */
+  /**
+   * Restart the dropout and negative streams from `rng` (children `dropout`, `negatives`). An
+   * env that does this before every batch makes a batch's masks and negatives depend on the
+   * batch alone, not on what the model drew before: paired branches that took different actions
+   * still train the same batch with the same randomness.
+   */
+  reseedStreams(rng: Rng): void {
+    this.rngDropout = rng.child("dropout");
+    this.rngNegatives = rng.child("negatives");
+  }
+
   getState(): SASRecState {
     return { weights: this.getWeights(), optimizer: this.optimizer.getState(), rng: { dropout: this.rngDropout.state(), negatives: this.rngNegatives.state() } };
   }
