@@ -81,13 +81,12 @@ import { evaluate, type ChunkRunner } from "../models/evaluate.ts";
 import { metricsFromRanks } from "../models/metrics.ts";
 import { SASRec, SASREC_DEFAULTS, type SASRecState, type ShardRunner } from "../models/sasrec.ts";
 import type { ResolvedEnvSpec } from "./spec.ts";
+import { actionPairs, freshRunStats, observationOf, recordStep, type RunStats } from "./run-stats.ts";
 import type { ActionSpace, Env, EnvAction, EpisodeMetrics, ResetResult, StepInfo, StepResult } from "./types.ts";
 
 export const ENV_VERSION = 4;
 /** Metrics also reported on the held-out users (not the reward users). */
 const HELD_OUT_METRICS = ["NDCG@10", "HR@10"];
-const LOSS_EMA = 0.1;
-const OP_REWARD_EMA = 0.2;
 const NAN_PENALTY = -1;
 
 /** Everything `setState` needs to continue an episode exactly. */
@@ -104,10 +103,7 @@ export interface AugmentEnvState {
   model: SASRecState;
   twin?: SASRecState;
   goodModel?: SASRecState;
-  stats: {
-    lastLoss: number; lossEma: number; lastMetric: number; lastTrend: number;
-    twinMetric: number; prevOps: number[]; prevMagnitude: number; opReward: number[]; opTried: number[];
-  };
+  stats: RunStats & { twinMetric: number };
 }
 
 /** Optional helpers an env can be given; results never depend on them, only speed. */
@@ -175,11 +171,7 @@ export class AugmentEnv implements Env<AugmentEnvState> {
   }
 
   private freshStats(): AugmentEnvState["stats"] {
-    const n = this.spec?.rl.ops.length ?? 0;
-    return {
-      lastLoss: 0, lossEma: 0, lastMetric: 0, lastTrend: 0, twinMetric: 0,
-      prevOps: [0], prevMagnitude: 0, opReward: new Array(n).fill(0), opTried: new Array(n).fill(0),
-    };
+    return { ...freshRunStats(this.spec?.rl.ops.length ?? 0), twinMetric: 0 };
   }
 
   /** Start a new episode: fresh model weights and streams from `seed`. */
@@ -264,20 +256,7 @@ export class AugmentEnv implements Env<AugmentEnvState> {
 
   /** The sub-policy an action stands for (identity slots dropped). */
   subPolicy(action: EnvAction): SubPolicyStep[] {
-    const { ops, slots } = this.actionSpace;
-    if (action.ops.length !== slots || action.magnitudes.length !== slots) {
-      throw new Error(`AugmentEnv.step: action must have ${slots} op(s) and magnitude(s); got ops=${JSON.stringify(action.ops)} magnitudes=${JSON.stringify(action.magnitudes)}`);
-    }
-    const policy: SubPolicyStep[] = [];
-    action.ops.forEach((o, i) => {
-      if (!Number.isInteger(o) || o < 0 || o >= ops.length) {
-        throw new Error(`AugmentEnv.step: \`action.ops[${i}]\` must index the ${ops.length} ops (0..${ops.length - 1}); got ${o}`);
-      }
-      const m = action.magnitudes[i]!;
-      if (!(m >= 0 && m <= 1)) throw new Error(`AugmentEnv.step: \`action.magnitudes[${i}]\` must be in [0, 1]; got ${m}`);
-      if (o !== 0 && m > 0) policy.push({ op: ops[o]!, probability: 1, magnitude: m });
-    });
-    return policy;
+    return actionPairs(action, this.actionSpace, "AugmentEnv").map(({ op, magnitude }) => ({ op: this.actionSpace.ops[op]!, probability: 1, magnitude }));
   }
 
   private augment(batch: TrainBatch, policy: SubPolicyStep[]): TrainBatch {
@@ -337,23 +316,14 @@ export class AugmentEnv implements Env<AugmentEnvState> {
         this.goodModel = model.getState();
       } else reward = NaN;
     }
-    if (!Number.isFinite(loss) || !Number.isFinite(reward)) {
+    const rolledBack = !Number.isFinite(loss) || !Number.isFinite(reward);
+    if (rolledBack) {
       // Undo the poisoned update so the episode can go on, and make the action look bad.
       model.setState(this.goodModel!);
       info.event = "nan-rollback";
       reward = NAN_PENALTY;
-    } else {
-      this.stats.lastLoss = loss;
-      this.stats.lossEma = this.stepCount === 1 ? loss : (1 - LOSS_EMA) * this.stats.lossEma + LOSS_EMA * loss;
     }
-    const op0 = action.ops[0]!;
-    if (evalNow || info.event) {
-      const s = this.stats;
-      s.opReward[op0] = s.opTried[op0] ? (1 - OP_REWARD_EMA) * s.opReward[op0]! + OP_REWARD_EMA * reward : reward;
-      s.opTried[op0] = 1;
-    }
-    this.stats.prevOps = [...action.ops];
-    this.stats.prevMagnitude = op0 === 0 ? 0 : action.magnitudes[0]!;
+    recordStep(this.stats, { step: this.stepCount, loss, rolledBack, reward, measured: evalNow, action });
     return { observation: this.observe(), reward, terminated: false, truncated: false, info };
   }
 
@@ -363,22 +333,12 @@ export class AugmentEnv implements Env<AugmentEnvState> {
   }
 
   private observe(): Float32Array {
-    const s = this.stats;
-    const n = this.actionSpace.ops.length;
-    const obs = new Float32Array(this.observationDim);
-    obs[0] = this.stepCount / this.horizon;
-    obs[1] = this.epochBatches.length ? this.cursor / this.epochBatches.length : 0;
-    obs[2] = s.lastLoss;
-    obs[3] = s.lossEma;
-    obs[4] = 10 * s.lastMetric;
-    obs[5] = s.lastTrend;
-    obs[6] = s.prevMagnitude;
-    obs[7 + s.prevOps[0]!] = this.stepCount > 0 ? 1 : 0;
-    for (let i = 0; i < n; i++) obs[7 + n + i] = s.opReward[i]!;
-    return obs;
+    return observationOf(this.stats, {
+      progress: this.stepCount / this.horizon, epochProgress: this.epochBatches.length ? this.cursor / this.epochBatches.length : 0,
+      started: this.stepCount > 0, metricScale: 10, numOps: this.actionSpace.ops.length,
+    });
   }
 
-  /** Full validation and test metrics of the current model (all users). */
   /**
    * Full validation and test metrics of the current model (all users, full ranking), plus the
    * same on the held-out users (`heldout:NDCG@10`, …): every user but the reward users, whose

@@ -65,11 +65,10 @@ import type { IntentData } from "../data/intents.ts";
 import { IntentClassifier, type IntentClassifierState } from "../models/intent-classifier.ts";
 import { getIntentMetric, INTENT_METRICS, intentMetrics, predictWithThreshold, topProbabilities } from "../models/intent-metrics.ts";
 import { loadIntentSpecData, type ResolvedIntentEnvSpec } from "./intent-spec.ts";
+import { actionPairs, freshRunStats, observationOf, recordStep, type RunStats } from "./run-stats.ts";
 import type { ActionSpace, EnvAction, EpisodeMetrics, Env, ResetResult, StepInfo, StepResult } from "./types.ts";
 
 export const INTENT_ENV_VERSION = 1;
-const LOSS_EMA = 0.1;
-const OP_REWARD_EMA = 0.2;
 const NAN_PENALTY = -1;
 
 /** Everything `setState` needs to continue an episode exactly. */
@@ -86,10 +85,7 @@ export interface IntentEnvState {
   augmentRng: RngState;
   model: IntentClassifierState;
   goodModel?: IntentClassifierState;
-  stats: {
-    lastLoss: number; lossEma: number; lastMetric: number; lastTrend: number;
-    prevOps: number[]; prevMagnitude: number; opReward: number[]; opTried: number[];
-  };
+  stats: RunStats;
 }
 
 /** How a threshold was chosen, for the run log. */
@@ -222,9 +218,9 @@ export class IntentEnv implements Env<IntentEnvState> {
   }
 
   private freshStats(): IntentEnvState["stats"] {
-    const n = this.actionSpace?.ops.length ?? 0;
-    return { lastLoss: 0, lossEma: 0, lastMetric: 0, lastTrend: 0, prevOps: [0], prevMagnitude: 0, opReward: new Array(n).fill(0), opTried: new Array(n).fill(0) };
+    return freshRunStats(this.actionSpace?.ops.length ?? 0);
   }
+
 
   get steps(): number {
     return this.stepCount;
@@ -280,21 +276,9 @@ export class IntentEnv implements Env<IntentEnvState> {
 
   /** The (op, magnitude) pairs an action stands for, identity slots and zero magnitudes dropped. */
   private policy(action: EnvAction): { op: number; magnitude: number }[] {
-    const { ops, slots } = this.actionSpace;
-    if (action.ops.length !== slots || action.magnitudes.length !== slots) {
-      throw new Error(`IntentEnv.step: action must have ${slots} op(s) and magnitude(s); got ops=${JSON.stringify(action.ops)} magnitudes=${JSON.stringify(action.magnitudes)}`);
-    }
-    const out: { op: number; magnitude: number }[] = [];
-    action.ops.forEach((o, i) => {
-      if (!Number.isInteger(o) || o < 0 || o >= ops.length) {
-        throw new Error(`IntentEnv.step: \`action.ops[${i}]\` must index the ${ops.length} ops (0..${ops.length - 1}); got ${o}`);
-      }
-      const m = action.magnitudes[i]!;
-      if (!(m >= 0 && m <= 1)) throw new Error(`IntentEnv.step: \`action.magnitudes[${i}]\` must be in [0, 1]; got ${m}`);
-      if (o !== 0 && m > 0) out.push({ op: o, magnitude: m });
-    });
-    return out;
+    return actionPairs(action, this.actionSpace, "IntentEnv");
   }
+
 
   /** Augmented copies of `texts` (indices into it, `sample` mode: only the drawn ones). */
   private augment(texts: string[], policy: { op: number; magnitude: number }[]): { idx: number[]; texts: string[] } {
@@ -351,41 +335,24 @@ export class IntentEnv implements Env<IntentEnvState> {
         this.goodModel = model.getState();
       } else reward = NaN;
     }
-    if (!Number.isFinite(loss) || !Number.isFinite(reward)) {
+    const rolledBack = !Number.isFinite(loss) || !Number.isFinite(reward);
+    if (rolledBack) {
       // Undo the poisoned update so the episode can go on, and make the action look bad.
       model.setState(this.goodModel!);
       info.event = "nan-rollback";
       reward = NAN_PENALTY;
-    } else {
-      this.stats.lastLoss = loss;
-      this.stats.lossEma = this.stepCount === 1 ? loss : (1 - LOSS_EMA) * this.stats.lossEma + LOSS_EMA * loss;
     }
-    const op0 = action.ops[0]!;
-    if (evalNow || info.event) {
-      const s = this.stats;
-      s.opReward[op0] = s.opTried[op0] ? (1 - OP_REWARD_EMA) * s.opReward[op0]! + OP_REWARD_EMA * reward : reward;
-      s.opTried[op0] = 1;
-    }
-    this.stats.prevOps = [...action.ops];
-    this.stats.prevMagnitude = op0 === 0 ? 0 : action.magnitudes[0]!;
+    recordStep(this.stats, { step: this.stepCount, loss, rolledBack, reward, measured: evalNow, action });
     return { observation: this.observe(), reward, terminated: false, truncated: false, info };
   }
 
   private observe(): Float32Array {
-    const s = this.stats;
-    const n = this.actionSpace.ops.length;
-    const obs = new Float32Array(this.observationDim);
-    obs[0] = Math.min(1, this.stepCount / this.horizon);
-    obs[1] = this.order.length ? this.cursor / this.order.length : 0;
-    obs[2] = s.lastLoss;
-    obs[3] = s.lossEma;
-    obs[4] = s.lastMetric;
-    obs[5] = s.lastTrend;
-    obs[6] = s.prevMagnitude;
-    obs[7 + s.prevOps[0]!] = this.stepCount > 0 ? 1 : 0;
-    for (let i = 0; i < n; i++) obs[7 + n + i] = s.opReward[i]!;
-    return obs;
+    return observationOf(this.stats, {
+      progress: this.stepCount / this.horizon, epochProgress: this.order.length ? this.cursor / this.order.length : 0,
+      started: this.stepCount > 0, metricScale: 1, numOps: this.actionSpace.ops.length,
+    });
   }
+
 
   /** The current observation (e.g. after `setState`). */
   getObservation(): Float32Array {
