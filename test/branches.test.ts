@@ -70,3 +70,23 @@ describe("paired branches", () => {
     await assert.rejects(runExperiment({ env: SPEC, agent: "policies/random.json", episodes: 2, parallelEpisodes: 2, out: tmp(), backend: "wasm", log: null }), /cannot be combined with `rl\.branches\.count`/);
   });
 });
+
+describe("rl-train search", () => {
+  it("runs the branch search and its no-learning control on the same seed, prints both and exports a replayable schedule", async () => {
+    const { runSearch } = await import("../src/cli/search.ts");
+    const { loadAgentSpec } = await import("../src/agents/index.ts");
+    let printed = "";
+    const r = await runSearch({ env: "test/fixtures/env/tiny.json", budgetEpochs: 0.5, out: tmp(), backend: "wasm", log: null, print: (t) => (printed += t) });
+    assert.equal(JSON.parse(fs.readFileSync(path.join(r.search.runDir, "config.json"), "utf8")).config.agent.agent, "reinforce");
+    assert.equal(JSON.parse(fs.readFileSync(path.join(r.control.runDir, "config.json"), "utf8")).config.agent.agent, "trivial");
+    for (const run of [r.search, r.control]) {
+      const rows = stepsOf(run.runDir);
+      assert.ok(rows.some((x) => x.branch === 1), "both runs play two branches");
+    }
+    const spec = loadAgentSpec(r.policyFile);
+    assert.equal(spec.agent, "schedule");
+    assert.match(printed, /\| search \(reinforce\) \|/);
+    assert.match(printed, /\| control \(trivial, no learning\) \|/);
+    assert.match(printed, /phase 1 \(until 25% of training\)/);
+  });
+});

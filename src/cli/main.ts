@@ -8,7 +8,7 @@ import { augmentCommand } from "./augment.ts";
 import { baselineCommand } from "./baseline.ts";
 import { dataCommand } from "./data.ts";
 import { monitorCommand } from "./monitor.ts";
-import { compareCommand, exportPolicyCommand, resumeCommand, runCommand } from "./run.ts";
+import { compareCommand, exportPolicyCommand, resumeCommand, runCommand, searchCommand } from "./run.ts";
 import { workerCommand } from "./worker.ts";
 
 export async function main(argv: string[]): Promise<void> {
@@ -16,6 +16,7 @@ export async function main(argv: string[]): Promise<void> {
     .scriptName("rl-train")
     .usage("$0 <command> [options]\n\nLearn data-augmentation policies for sequential recommenders with RL.")
     .command(runCommand)
+    .command(searchCommand)
     .command(baselineCommand)
     .command(resumeCommand)
     .command(exportPolicyCommand)

@@ -36,6 +36,28 @@ export const runCommand: CommandModule<object, any> = {
   },
 };
 
+export const searchCommand: CommandModule<object, any> = {
+  command: "search",
+  describe: "policy search in paired branches plus its no-learning control; prints both runs' metrics and the learned schedule, and exports it",
+  builder: (y) =>
+    withOutOption(withBackendOption(withSeedOption(y, 1)))
+      .option("env", { type: "string", default: "envs/beauty-views.json", describe: "env spec JSON" })
+      .option("agent", { type: "string", default: "policies/reinforce.json", describe: "the learning agent" })
+      .option("control", { type: "string", default: "policies/trivial.json", describe: "the control: the same branches with a policy that does not learn" })
+      .option("branches", numberOption("--branches", "paired branches per stage (one per core is fastest)", { integer: true, min: 2, max: 64 }, 2))
+      .option("stage-steps", numberOption("--stage-steps", "env steps per stage", { integer: true, min: 1, max: 1_000_000 }, 1))
+      .option("budget-epochs", numberOption("--budget-epochs", "training epochs of each run", { min: 0, exclusiveMin: true, max: 100_000 }, 2))
+      .option("phases", numberOption("--phases", "training phases of the exported schedule", { integer: true, min: 1, max: 1000 }, 4))
+      .option("monitor", numberOption("--monitor", "serve the live monitor of the search run on this port", PORT_RULE)),
+  handler: async (a) => {
+    const { runSearch } = await import("./search.ts");
+    await runSearch({
+      env: a.env, agent: a.agent, control: a.control, branches: a.branches, stageSteps: a["stage-steps"], budgetEpochs: a["budget-epochs"],
+      phases: a.phases, seed: a.seed, out: a.out, backend: a.backend, ...(a.monitor !== undefined ? { monitor: a.monitor } : {}),
+    });
+  },
+};
+
 export const resumeCommand: CommandModule<object, any> = {
   command: "resume <run>",
   describe: "continue a killed run from its last checkpoint",
