@@ -81,13 +81,12 @@ import { evaluate, type ChunkRunner } from "../models/evaluate.ts";
 import { metricsFromRanks } from "../models/metrics.ts";
 import { SASRec, SASREC_DEFAULTS, type SASRecState, type ShardRunner } from "../models/sasrec.ts";
 import type { ResolvedEnvSpec } from "./spec.ts";
-import { actionPairs, freshRunStats, observationOf, recordStep, type RunStats } from "./run-stats.ts";
+import { actionPairs, finishStep, foldMeasurement, freshRunStats, observationOf, type RunStats } from "./run-stats.ts";
 import type { ActionSpace, Env, EnvAction, EpisodeMetrics, ResetResult, StepInfo, StepResult } from "./types.ts";
 
 export const ENV_VERSION = 4;
 /** Metrics also reported on the held-out users (not the reward users). */
 const HELD_OUT_METRICS = ["NDCG@10", "HR@10"];
-const NAN_PENALTY = -1;
 
 /** Everything `setState` needs to continue an episode exactly. */
 export interface AugmentEnvState {
@@ -303,27 +302,19 @@ export class AugmentEnv implements Env<AugmentEnvState> {
     if (Number.isFinite(loss) && evalNow) {
       info.valid = this.subsetMetrics(model);
       const m = info.valid[rl.reward.metric]!;
-      if (Number.isFinite(m)) {
-        const scale = rl.reward.scale;
-        if (rl.reward.kind === "delta") reward = scale * (m - this.stats.lastMetric);
+      const scale = rl.reward.scale;
+      const before = this.stats.lastMetric;
+      if (foldMeasurement(this.stats, m, scale)) {
+        if (rl.reward.kind === "delta") reward = scale * (m - before);
         else if (rl.reward.kind === "twin") {
           const t = this.metric(this.twin!);
-          reward = scale * (m - t - (this.stats.lastMetric - this.stats.twinMetric));
+          reward = scale * (m - t - (before - this.stats.twinMetric));
           this.stats.twinMetric = t;
         } else if (last) reward = scale * m;
-        this.stats.lastTrend = scale * (m - this.stats.lastMetric);
-        this.stats.lastMetric = m;
         this.goodModel = model.getState();
       } else reward = NaN;
     }
-    const rolledBack = !Number.isFinite(loss) || !Number.isFinite(reward);
-    if (rolledBack) {
-      // Undo the poisoned update so the episode can go on, and make the action look bad.
-      model.setState(this.goodModel!);
-      info.event = "nan-rollback";
-      reward = NAN_PENALTY;
-    }
-    recordStep(this.stats, { step: this.stepCount, loss, rolledBack, reward, measured: evalNow, action });
+    reward = finishStep(this.stats, { step: this.stepCount, loss, reward, measured: evalNow, action, restoreGood: () => model.setState(this.goodModel!), info });
     return { observation: this.observe(), reward, terminated: false, truncated: false, info };
   }
 

@@ -65,11 +65,10 @@ import type { IntentData } from "../data/intents.ts";
 import { IntentClassifier, type IntentClassifierState } from "../models/intent-classifier.ts";
 import { getIntentMetric, INTENT_METRICS, intentMetrics, predictWithThreshold, topProbabilities } from "../models/intent-metrics.ts";
 import { loadIntentSpecData, type ResolvedIntentEnvSpec } from "./intent-spec.ts";
-import { actionPairs, freshRunStats, observationOf, recordStep, type RunStats } from "./run-stats.ts";
+import { actionPairs, finishStep, foldMeasurement, freshRunStats, observationOf, type RunStats } from "./run-stats.ts";
 import type { ActionSpace, EnvAction, EpisodeMetrics, Env, ResetResult, StepInfo, StepResult } from "./types.ts";
 
 export const INTENT_ENV_VERSION = 1;
-const NAN_PENALTY = -1;
 
 /** Everything `setState` needs to continue an episode exactly. */
 export interface IntentEnvState {
@@ -327,22 +326,14 @@ export class IntentEnv implements Env<IntentEnvState> {
     if (Number.isFinite(loss) && evalNow) {
       info.valid = this.subsetMetrics(model);
       const m = info.valid[r.metric]!;
-      if (Number.isFinite(m)) {
-        if (r.kind === "delta") reward = r.scale * sign * (m - this.stats.lastMetric);
+      const before = this.stats.lastMetric;
+      if (foldMeasurement(this.stats, m, r.scale * sign)) {
+        if (r.kind === "delta") reward = r.scale * sign * (m - before);
         else if (atHorizon) reward = r.scale * sign * m;
-        this.stats.lastTrend = r.scale * sign * (m - this.stats.lastMetric);
-        this.stats.lastMetric = m;
         this.goodModel = model.getState();
       } else reward = NaN;
     }
-    const rolledBack = !Number.isFinite(loss) || !Number.isFinite(reward);
-    if (rolledBack) {
-      // Undo the poisoned update so the episode can go on, and make the action look bad.
-      model.setState(this.goodModel!);
-      info.event = "nan-rollback";
-      reward = NAN_PENALTY;
-    }
-    recordStep(this.stats, { step: this.stepCount, loss, rolledBack, reward, measured: evalNow, action });
+    reward = finishStep(this.stats, { step: this.stepCount, loss, reward, measured: evalNow, action, restoreGood: () => model.setState(this.goodModel!), info });
     return { observation: this.observe(), reward, terminated: false, truncated: false, info };
   }
 

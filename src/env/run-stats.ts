@@ -47,6 +47,40 @@ export function actionPairs(action: EnvAction, space: ActionSpace, who: string):
   return out;
 }
 
+/** The reward a step whose loss or reward is not finite gets after its update is undone. */
+export const NAN_PENALTY = -1;
+
+/**
+ * A fresh measurement `m` of the reward metric: its change × `trendScale` becomes the observed
+ * trend and `m` the last value. Returns false (stats untouched) when `m` is not finite.
+ */
+export function foldMeasurement(s: RunStats, m: number, trendScale: number): boolean {
+  if (!Number.isFinite(m)) return false;
+  s.lastTrend = trendScale * (m - s.lastMetric);
+  s.lastMetric = m;
+  return true;
+}
+
+/**
+ * Ends a step the same way in every env: a non-finite loss or reward means a poisoned update,
+ * so `restoreGood` undoes it (the episode goes on) and the action is paid `NAN_PENALTY`, marked
+ * `nan-rollback` in `info`; then the statistics are updated. Returns the reward to pay.
+ */
+export function finishStep(
+  s: RunStats,
+  o: { step: number; loss: number; reward: number; measured: boolean; action: EnvAction; restoreGood: () => void; info: { event?: string } },
+): number {
+  const rolledBack = !Number.isFinite(o.loss) || !Number.isFinite(o.reward);
+  let reward = o.reward;
+  if (rolledBack) {
+    o.restoreGood();
+    o.info.event = "nan-rollback";
+    reward = NAN_PENALTY;
+  }
+  recordStep(s, { step: o.step, loss: o.loss, rolledBack, reward, measured: o.measured, action: o.action });
+  return reward;
+}
+
 /**
  * After a step: the loss and its moving average (only when the step was not rolled back), the
  * per-op reward average when the reward was measured (or the step was rolled back), and the
