@@ -15,12 +15,10 @@
 import * as os from "node:os";
 import { parseArgs } from "node:util";
 import { mean, sampleStandardDeviation } from "simple-statistics";
-import { Rng } from "../src/core/rng.ts";
-import { textOps } from "../src/augment/text/index.ts";
-import { loadIntentCsv } from "../src/data/intents.ts";
 import { createIntentEnv, loadIntentEnvSpec, type ResolvedIntentEnvSpec } from "../src/env/index.ts";
 import { selectBackend } from "../src/tf/backend.ts";
 import { markdownTable, provenance, writeResult } from "./report.ts";
+import { textOpCosts, utterancePool, type TextOpCost } from "./speed/intent.ts";
 
 const { values: a } = parseArgs({
   options: {
@@ -81,28 +79,7 @@ for (const file of a.specs.split(",")) {
 }
 
 // Text-op cost per 1,000 real utterances (HINT3 train queries, then BANKING77 ones).
-const opTiming: { op: string; ms_per_1000: number; first_call_ms: number }[] = [];
-if (!a["no-op-timing"]) {
-  const pool = [
-    ...loadIntentCsv("envs/data/hint3/sofmattress_train.csv").texts,
-    ...loadIntentCsv("envs/data/hint3/curekart_train.csv").texts,
-    ...loadIntentCsv("envs/data/banking77/train.csv").texts,
-  ].slice(0, 1000);
-  const m = Number(a["op-magnitude"]);
-  for (const op of textOps) {
-    let t = performance.now();
-    op.apply(pool, m, new Rng(0, "warm"));
-    const first = performance.now() - t;
-    const runs: number[] = [];
-    for (let r = 0; r < 5; r++) {
-      t = performance.now();
-      op.apply(pool, m, new Rng(r, "timing"));
-      runs.push(performance.now() - t);
-    }
-    runs.sort((x, y) => x - y);
-    opTiming.push({ op: op.name, ms_per_1000: runs[2]!, first_call_ms: first });
-  }
-}
+const opTiming: TextOpCost[] = a["no-op-timing"] ? [] : textOpCosts(utterancePool(""), Number(a["op-magnitude"]));
 
 const stat = (xs: number[]) => {
   const ys = xs.filter(Number.isFinite);

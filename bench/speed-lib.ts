@@ -96,8 +96,8 @@ export function extrapolateEpoch(measuredMs: readonly number[], batchesPerEpoch:
   return { seconds: (mean(measuredMs) * batchesPerEpoch) / 1000, extrapolated };
 }
 
-/** The benchmark's sections, in run order. Numbers (1-6) are accepted as aliases. */
-export const SECTION_IDS = ["train", "eval", "ops", "recorder", "monitor", "rl"] as const;
+/** The benchmark's sections, in run order. Numbers (1-7) are accepted as aliases. */
+export const SECTION_IDS = ["train", "eval", "ops", "recorder", "monitor", "rl", "intent"] as const;
 export type SectionId = (typeof SECTION_IDS)[number];
 
 /** Parse `--sections a,b,c` (names or 1-based numbers); undefined or "all" selects every section. */

@@ -7,9 +7,10 @@
  *                          [--train-threads auto|N] [--unsharded | --no-unsharded]
  *                          [--eval-repeats 3] [--recorder-rows 20000] [--obs-dim 30]
  *                          [--monitor-clients 10] [--monitor-events 10000] [--monitor-steps 2000]
- *                          [--monitor-work 500000] [--monitor-reps 3] [--name speed] [--out-dir bench/results]
+ *                          [--monitor-work 500000] [--monitor-reps 3] [--intent-envs envs/hint3-sofmattress.json,…]
+ *                          [--name speed] [--out-dir bench/results]
  *
- * Sections (names or numbers 1-6), one file each under bench/speed/:
+ * Sections (names or numbers 1-7), one file each under bench/speed/:
  *   1 train     one SASRec training epoch on the env's data (length-bucketed batches, as
  *               trainSupervised makes them), broken down by padded batch length; and the same
  *               model padding every batch to maxLen with random batches (first K batches, extrapolated);
@@ -20,6 +21,8 @@
  *   5 monitor   publish cost per event, and a CPU-bound fake training loop with 0 vs N ws clients
  *   6 rl        RL overhead: one epoch of plain training against `rl-train run` episodes of the
  *               same budget with the none, reinforce and ppo agents
+ *   7 intent    one IntentEnv episode per `--intent-envs` spec (identity every step) and each
+ *               text op's time per 1,000 real utterances
  *
  * Each section runs on its own: one that throws records its error and the others still run.
  * Writes <out-dir>/<name>.json and .md after every section (status "running", then
@@ -61,6 +64,7 @@ export function parseSpeedArgs(args: string[]): { opts: SpeedOptions; output: Sp
       "monitor-steps": { type: "string", default: "2000" },
       "monitor-work": { type: "string", default: "500000" },
       "monitor-reps": { type: "string", default: "3" },
+      "intent-envs": { type: "string", default: "envs/hint3-sofmattress.json,envs/hint3-curekart.json,envs/banking77-10shot.json,envs/banking77-30shot.json,envs/banking77-full.json" },
       name: { type: "string", default: "speed" },
       "out-dir": { type: "string", default: "bench/results" },
     },
@@ -93,6 +97,7 @@ export function parseSpeedArgs(args: string[]): { opts: SpeedOptions; output: Sp
     monitorSteps: intArg("monitor-steps"),
     monitorWork: intArg("monitor-work"),
     monitorReps: intArg("monitor-reps"),
+    intentEnvs: a["intent-envs"]!.split(",").map((s) => s.trim()).filter(Boolean),
   };
   return { opts, output: { name: a.name!, outDir: a["out-dir"]! } };
 }

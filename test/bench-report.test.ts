@@ -130,6 +130,9 @@ describe("bench/speed.ts runner", () => {
     assert.equal(opts.trainThreads, 2);
     assert.deepEqual(output, { name: "x", outDir: "bench/results" });
     assert.throws(() => parseSpeedArgs(["--eval-repeats", "0"]), /`--eval-repeats` must be an integer >= 1; got "0"/);
+    const intent = parseSpeedArgs(["--sections", "7", "--intent-envs", "envs/a.json, envs/b.json"]).opts;
+    assert.deepEqual(intent.sections, ["intent"]);
+    assert.deepEqual(intent.intentEnvs, ["envs/a.json", "envs/b.json"]);
   });
 
   it("records a failing section's error and still runs the others", () => {

@@ -31,6 +31,8 @@ export interface SpeedOptions {
   monitorSteps: number;
   monitorWork: number;
   monitorReps: number;
+  /** Intent env specs timed by the `intent` section. */
+  intentEnvs: string[];
 }
 
 /** What a section returns: its result object (JSON) and its markdown paragraph. */

@@ -14,6 +14,7 @@ import { benchEval } from "./eval.ts";
 import { benchMonitor } from "./monitor.ts";
 import { benchAugOps } from "./ops.ts";
 import { benchRecorder } from "./recorder.ts";
+import { benchIntent } from "./intent.ts";
 import { benchRlOverhead } from "./rl.ts";
 import { benchTrain } from "./train.ts";
 
@@ -25,6 +26,7 @@ export const SECTIONS: Record<SectionId, { title: string; run: (ctx: SpeedContex
   recorder: { title: "4. Arrow recorder throughput", run: benchRecorder },
   monitor: { title: "5. Monitor overhead", run: benchMonitor },
   rl: { title: "6. RL overhead", run: benchRlOverhead },
+  intent: { title: "7. Intent env: episode time per dataset, text-op cost", run: (ctx) => benchIntent(ctx, ROOT) },
 };
 
 interface SectionRecord {
