@@ -51,6 +51,11 @@ test("the shipped Beauty specs load and resolve their data next to the spec", ()
 
   const duorec = loadEnvSpec(path.join(root, "envs/beauty-duorec.json"));
   assert.deepEqual([duorec.model.loss, duorec.rl.mode, duorec.rl.contrastive.similarity, duorec.rl.ops], ["ce", "contrastive", "cos", ["identity", "dropout-view", "supervised-positive"]]);
+  // The converged recipe was measured as beauty-duorec with `--loss sampled-softmax`: the spec must be exactly that.
+  const ssm = loadEnvSpec(path.join(root, "envs/beauty-ssm.json"));
+  assert.deepEqual([ssm.model.loss, ssm.model.negatives], ["sampled-softmax", 256]);
+  const rest = (s: typeof ssm) => ({ ...s, name: "", description: "", source: "", model: { ...s.model, loss: "", negatives: 0 } });
+  assert.deepEqual(rest(ssm), rest(duorec));
 
   const small = loadEnvSpec(path.join(root, "envs/beauty-1k-sasrec.json"));
   assert.equal(small.name, "beauty-1k-sasrec");
