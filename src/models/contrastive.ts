@@ -32,7 +32,7 @@ import { Rng } from "../core/rng.ts";
 import type { TrainBatch } from "../data/types.ts";
 import { logSumExpRows, matmul } from "../tf/ops.ts";
 import { leftPad, type BatchShape, type TrainArrays } from "./negatives.ts";
-import { shardRows, type ShardJob, type ShardResult, type StepHost } from "./steps.ts";
+import { applySummed, shardRows, type ShardJob, type ShardResult, type StepHost } from "./steps.ts";
 
 export type Similarity = "cos" | "dot";
 
@@ -132,7 +132,7 @@ export function contrastiveStep(host: ContrastiveHost, batch: TrainBatch, views:
         return g;
       });
     });
-    host.applyGradients(sumInOrder(results));
+    applySummed(host, results.map((r) => r.grads));
     for (const r of results) for (const g of r.grads) g.dispose();
     return results.reduce((s, r) => s + r.loss, 0) + opts.weight * nce;
   }
@@ -299,11 +299,6 @@ function sliceRows(a: TrainArrays, rows: number[]): TrainArrays {
   const L = a.L;
   const sampled = a.sampled ? { sampled: pick(a.sampled, a.sampled.length / a.B) } : {};
   return { B: rows.length, L, inputs: pick(a.inputs, L), targets: pick(a.targets, L), negatives: pick(a.negatives, L), weights: pick(a.weights, L), ...sampled };
-}
-
-/** Gradients summed in shard order (the caller disposes the inputs and the sums). */
-function sumInOrder(results: ShardResult[]): tf.Tensor[] {
-  return tf.tidy(() => results[0]!.grads.map((g, v) => results.slice(1).reduce((sum, r) => tf.add(sum, r.grads[v]!), g)));
 }
 
 function checkOptions(o: ContrastiveOptions): void {

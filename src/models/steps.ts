@@ -109,8 +109,12 @@ export function shardGradients(host: StepHost, job: ShardJob): ShardResult {
   return { loss, grads: varList.map((v) => grads[v.name] ?? tf.zerosLike(v)) };
 }
 
-/** Sum per-shard gradients in shard order and take one Adam step (the caller keeps the inputs). */
-function applySummed(host: StepHost, perShard: tf.Tensor[][]): void {
+/**
+ * Sum per-shard gradients in shard order and take one Adam step; the sums are disposed here,
+ * the caller keeps (and disposes) the per-shard inputs. Plain and contrastive sharded steps both
+ * end with it.
+ */
+export function applySummed(host: Pick<StepHost, "applyGradients">, perShard: readonly (readonly tf.Tensor[])[]): void {
   const total = tf.tidy(() => perShard[0]!.map((g, v) => perShard.slice(1).reduce((sum, r) => tf.add(sum, r[v]!), g)));
   host.applyGradients(total);
   for (const t of total) t.dispose();
