@@ -156,21 +156,27 @@ export function contrastiveReps(host: ContrastiveHost, job: ContrastiveJob): Flo
 }
 
 /**
- * Pass 2: the job's recommendation loss (its value) and the gradients of that loss plus
- * Σ reps ⊙ `g` (its slice of λ·∂InfoNCE/∂reps), re-running pass 1's rows with the same dropout.
+ * The job's recommendation loss (its value) and the gradients of that loss plus Σ reps ⊙ G, with
+ * G = `sliceOf(reps)` (its slice of λ·∂InfoNCE/∂reps); the returned loss is the recommendation
+ * part alone, the caller adds λ·InfoNCE once.
  */
-export function contrastiveShardGradients(host: ContrastiveHost, job: ContrastiveJob, g: Float32Array): ShardResult {
+function gradientsWithCachedNce(host: ContrastiveHost, job: ContrastiveJob, sliceOf: (reps: tf.Tensor2D) => Float32Array): ShardResult {
   const varList = host.variables();
   const dropout = new Rng(job.dropoutSeed, "shard-dropout");
   let rec = 0;
   const { value, grads } = tf.variableGrads(() => {
     const { rec: r, reps } = forward(host, asRows(job), job.labelSmoothing, dropout, true);
-    // The returned loss is the recommendation part alone; the caller adds λ·InfoNCE once.
     rec = r!.dataSync()[0]!;
+    const g = sliceOf(reps);
     return tf.add(r!, tf.sum(tf.mul(reps, tf.tensor2d(g, reps.shape as [number, number])))) as tf.Scalar;
   }, varList);
   value.dispose();
   return { loss: rec, grads: varList.map((v) => grads[v.name] ?? tf.zerosLike(v)) };
+}
+
+/** Pass 2: pass 1's rows re-run with the same dropout, backpropagating the cached slice `g`. */
+export function contrastiveShardGradients(host: ContrastiveHost, job: ContrastiveJob, g: Float32Array): ShardResult {
+  return gradientsWithCachedNce(host, job, () => g);
 }
 
 /**
@@ -181,17 +187,7 @@ export function contrastiveShardGradients(host: ContrastiveHost, job: Contrastiv
  * second forward; a thread holding one shard uses this.
  */
 export function contrastiveShardGradientsFused(host: ContrastiveHost, job: ContrastiveJob, exchange: (reps: Float32Array) => Float32Array): ShardResult {
-  const varList = host.variables();
-  const dropout = new Rng(job.dropoutSeed, "shard-dropout");
-  let rec = 0;
-  const { value, grads } = tf.variableGrads(() => {
-    const { rec: r, reps } = forward(host, asRows(job), job.labelSmoothing, dropout, true);
-    rec = r!.dataSync()[0]!;
-    const g = exchange(reps.dataSync().slice() as Float32Array);
-    return tf.add(r!, tf.sum(tf.mul(reps, tf.tensor2d(g, reps.shape as [number, number])))) as tf.Scalar;
-  }, varList);
-  value.dispose();
-  return { loss: rec, grads: varList.map((v) => grads[v.name] ?? tf.zerosLike(v)) };
+  return gradientsWithCachedNce(host, job, (reps) => exchange(reps.dataSync().slice() as Float32Array));
 }
 
 interface Rows {
