@@ -4,7 +4,7 @@
  *   npm run bench:quality -- [--env envs/beauty-sasrec.json] [--seeds 1,2,3]
  *       [--agents none,random,trivial,fixed-best,bandit,reinforce,ppo,transfer]
  *       [--budget-epochs E] [--workers 2] [--grid crop:0.2,mask:0.2,substitute:0.2,insert:0.2]
- *       [--grid-seed 100] [--transfer-seed 4] [--compare none,random]
+ *       [--grid-seed 100 | --fixed-best-from bench/results/ceiling-x.json] [--transfer-seed 4] [--compare none,random]
  *       [--branches 2] [--stage-steps 1]
  *       [--learn-agent policies/reinforce.json] [--learn-episodes 100] [--learn-parallel 2] [--learn-seed 1000]
  *       [--out bench/results/quality-cells] [--name quality-beauty]
@@ -18,7 +18,9 @@
  * result file is skipped, so an interrupted benchmark resumes where it was. Arms:
  * - an agent name: `policies/<name>.json` (none, random, trivial, bandit, reinforce, ppo, …);
  * - `fixed-best`: every `--grid` candidate (op:magnitude) runs once at `--grid-seed` (not an
- *   evaluation seed) and the best *validation* headline metric picks the one evaluated;
+ *   evaluation seed) and the best *validation* headline metric picks the one evaluated; with
+ *   `--fixed-best-from <bench json>` the pick is instead the grid arm with the best mean
+ *   validation metric in a finished ceiling grid (`grid` arms), and no new grid is run;
  * - `grid`: every `--grid` candidate as an arm of its own on the evaluation seeds (the ceiling
  *   grid: is any fixed op better than random?); arm names `op:magnitude`;
  * - `branch-<agent>`: `<agent>` (`uniform` = the trivial agent: a frozen uniform policy) playing
@@ -53,6 +55,7 @@ const { values: a } = parseArgs({
     workers: { type: "string", default: "2" },
     grid: { type: "string", default: "crop:0.2,mask:0.2,substitute:0.2,insert:0.2" },
     "grid-seed": { type: "string", default: "100" },
+    "fixed-best-from": { type: "string" },
     "transfer-seed": { type: "string", default: "4" },
     compare: { type: "string", default: "none,random" },
     branches: { type: "string", default: "2" },
@@ -212,7 +215,7 @@ async function runAll(cells: Cell[]): Promise<CellResult[]> {
         const cell = cells[next]!;
         const need = Math.min(cell.slots, workers);
         if (done(cell.key)) {
-          results[next++] = load(cell.key);
+          results[next++] = { ...load(cell.key), agent: cell.agent };
           continue;
         }
         if (need > free) break;
@@ -295,7 +298,24 @@ if (agents.includes("grid")) {
     for (const seed of seeds) cells.push({ agent: `${op}:${m}`, seed, spec, key: `grid-${op}-${m}-s${seed}`, env: cellSpec.env, slots: 1 });
   }
 }
-if (agents.includes("fixed-best")) {
+if (agents.includes("fixed-best") && a["fixed-best-from"]) {
+  // Selection from a finished ceiling grid: the grid arm with the best mean validation metric over
+  // that grid's seeds. A fixed-best cell is the same run as the grid cell of its op and seed, so it
+  // shares that cell's key (and result, where the grid already ran it).
+  const source = JSON.parse(fs.readFileSync(a["fixed-best-from"], "utf8")) as { results: Array<{ agent: string; seed: number; valid: Record<string, number> }> };
+  const arms = new Map<string, number[]>();
+  for (const r of source.results) if (/^[a-z-]+:[0-9.]+$/.test(r.agent)) arms.set(r.agent, [...(arms.get(r.agent) ?? []), r.valid[headline]!]);
+  if (arms.size === 0) throw new Error(`--fixed-best-from ${a["fixed-best-from"]}: no grid arms (op:magnitude) in its results`);
+  const candidates = [...arms].map(([arm, vs]) => ({ arm, seeds: vs.length, valid_mean: mean(vs) }));
+  const chosen = candidates.reduce((x, y) => (y.valid_mean > x.valid_mean ? y : x));
+  const [op, m] = chosen.arm.split(":") as [string, string];
+  const spec = path.join(specDir, `fixed-${op}-${m}.json`);
+  fs.writeFileSync(spec, JSON.stringify({ agent: "fixed", params: { op, magnitude: Number(m) } }));
+  const selectionSeeds = [...new Set(source.results.filter((r) => arms.has(r.agent)).map((r) => r.seed))].sort((x, y) => x - y);
+  gridInfo = { metric: `mean valid ${headline}`, source: a["fixed-best-from"], selection_seeds: selectionSeeds, also_evaluation_seeds: selectionSeeds.filter((x) => seeds.includes(x)), candidates, chosen: chosen.arm };
+  console.error(`[quality] fixed-best = ${chosen.arm} (mean validation ${headline} ${chosen.valid_mean.toFixed(4)} over ${chosen.seeds} seeds of ${a["fixed-best-from"]})`);
+  for (const seed of seeds) cells.push({ agent: "fixed-best", seed, spec, key: `grid-${op}-${m}-s${seed}`, env: cellSpec.env, slots: 1 });
+} else if (agents.includes("fixed-best")) {
   const grid = gridCandidates().map(({ op, m, spec }) => ({ agent: "fixed", seed: Number(a["grid-seed"]), spec, key: `grid-${op}-${m}`, env: cellSpec.env, slots: 1 }));
   const gridRes = await runAll(grid);
   const best = gridRes.reduce((x, y) => (y.valid[headline]! > x.valid[headline]! ? y : x));
@@ -310,6 +330,8 @@ if (agents.includes("learned")) {
   learnInfo = { agent: a["learn-agent"], episodes: learned.episodes, parallel: Number(a["learn-parallel"]), seed: Number(a["learn-seed"]), run: learned.run, schedule_file: learned.spec, schedule: learned.schedule };
   for (const seed of seeds) cells.push({ agent: "learned", seed, spec: learned.spec, key: `learned-s${seed}`, env: cellSpec.env, slots: 1 });
 }
+// Seed by seed: an interrupted benchmark leaves every arm with the same finished seeds.
+cells.sort((x, y) => x.seed - y.seed);
 all.push(...(await runAll(cells)));
 let transferInfo: object | undefined;
 if (agents.includes("transfer")) {
@@ -357,6 +379,65 @@ for (const r of all) {
 }
 const noneSd = Object.entries(rewardSd).filter(([k]) => k.startsWith("none-")).map(([, v]) => v);
 
+/**
+ * The grid's spread between ops, in the units of the branch spread. Every grid cell of one seed
+ * starts from the same state and trains its first stage on the same batches, dropout and
+ * negatives, so the first step's rewards differ only by the op: their sd across ops (mean over
+ * seeds) is the signal a single stage offers a learner. For the final validation metric, the sd
+ * of the ops' seed-means is set against its sampling error (the op × seed residual sd / √seeds):
+ * ops differ at the end of the budget only if the first is clearly larger.
+ */
+function gridSpread(): object | undefined {
+  const gridRuns = all.filter((r) => /^[a-z-]+:[0-9.]+$/.test(r.agent) && seeds.includes(r.seed));
+  const ops = [...new Set(gridRuns.map((r) => r.agent))];
+  if (ops.length < 2) return undefined;
+  const firstReward = new Map<number, number[]>();
+  for (const r of gridRuns) {
+    const row = readArrowStream<Row>(path.join(r.runDir, "steps.arrows")).rows.find((x) => x.step === 0 && (x.branch ?? 0) === 0);
+    if (row?.reward != null) firstReward.set(r.seed, [...(firstReward.get(r.seed) ?? []), row.reward]);
+  }
+  const firstSds = [...firstReward.values()].filter((v) => v.length > 1).map((v) => sampleStandardDeviation(v));
+  const seedsAll = seeds.filter((s) => ops.every((op) => gridRuns.some((r) => r.agent === op && r.seed === s)));
+  if (seedsAll.length < 2) return { first_step_reward_sd_between_ops: firstSds.length ? mean(firstSds) : null };
+  const v = (op: string, s: number) => gridRuns.find((r) => r.agent === op && r.seed === s)!.valid[headline]!;
+  const opMean = new Map(ops.map((op) => [op, mean(seedsAll.map((s) => v(op, s)))]));
+  const seedMean = new Map(seedsAll.map((s) => [s, mean(ops.map((op) => v(op, s)))]));
+  const grand = mean([...opMean.values()]);
+  const resid = ops.flatMap((op) => seedsAll.map((s) => v(op, s) - opMean.get(op)! - seedMean.get(s)! + grand));
+  const residSd = Math.sqrt(resid.reduce((x, e) => x + e * e, 0) / ((ops.length - 1) * (seedsAll.length - 1)));
+  return {
+    ops: ops.length, seeds: seedsAll.length,
+    first_step_reward_sd_between_ops: firstSds.length ? mean(firstSds) : null,
+    [`valid_${headline}_sd_of_op_means`]: sampleStandardDeviation([...opMean.values()]),
+    [`valid_${headline}_op_mean_standard_error`]: residSd / Math.sqrt(seedsAll.length),
+  };
+}
+const gridSpreadInfo = gridSpread();
+const spreadByAgent: Record<string, number> = {};
+for (const agent of new Set(all.filter((r) => r.key in branchSpread).map((r) => r.agent))) {
+  spreadByAgent[agent] = mean(all.filter((r) => r.agent === agent && r.key in branchSpread).map((r) => branchSpread[r.key]!));
+}
+
+/** Learning arms: each seed's most used op per phase, and how many seeds share the modal choice. */
+const learningArms = [...new Set(all.map((r) => r.agent))].filter((x) => x.startsWith("branch-") && x !== "branch-uniform" || ["reinforce", "ppo", "bandit", "learned"].includes(x));
+const agreement: Record<string, Array<{ phase: number; top_op_per_seed: Record<number, string>; modal: string; share: number }>> = {};
+for (const agent of learningArms) {
+  agreement[agent] = Array.from({ length: PHASES }, (_, p) => {
+    const top: Record<number, string> = {};
+    for (const r of all.filter((x) => x.agent === agent)) {
+      const rows = readArrowStream<Row>(path.join(r.runDir, "steps.arrows")).rows;
+      const steps = Math.max(1, ...rows.map((x) => x.step + 1));
+      const counts = new Map<string, number>();
+      for (const x of rows) if (Math.min(PHASES - 1, Math.floor((PHASES * x.step) / steps)) === p) counts.set(x.op, (counts.get(x.op) ?? 0) + 1);
+      top[r.seed] = [...counts].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]))[0]?.[0] ?? "-";
+    }
+    const tally = new Map<string, number>();
+    for (const op of Object.values(top)) tally.set(op, (tally.get(op) ?? 0) + 1);
+    const [modal, n] = [...tally].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]))[0] ?? ["-", 0];
+    return { phase: p + 1, top_op_per_seed: top, modal, share: n / Math.max(1, Object.keys(top).length) };
+  });
+}
+
 const byAgent = new Map<string, CellResult[]>();
 for (const r of all) byAgent.set(r.agent, [...(byAgent.get(r.agent) ?? []), r]);
 const ms = (xs: number[]) => (xs.length > 1 ? `${mean(xs).toFixed(4)} ± ${sampleStandardDeviation(xs).toFixed(4)}` : xs[0]!.toFixed(4));
@@ -393,7 +474,7 @@ const json = {
   machine: prov.machine, commit: prov.commit, command: prov.command, date: prov.date,
   fixed_best: gridInfo, learned: learnInfo, transfer: transferInfo,
   paired,
-  analysis: { op_mix_by_phase: phaseMix, reward_sd_per_run: rewardSd, reward_sd_none_mean: noneSd.length ? mean(noneSd) : null, branch_reward_spread_per_run: branchSpread },
+  analysis: { op_mix_by_phase: phaseMix, reward_sd_per_run: rewardSd, reward_sd_none_mean: noneSd.length ? mean(noneSd) : null, branch_reward_spread_per_run: branchSpread, branch_reward_spread_by_agent: spreadByAgent, grid_spread: gridSpreadInfo ?? null, learned_op_agreement: agreement },
   results: all.map((r) => ({ agent: r.agent, seed: r.seed, valid: r.valid, test: r.test, wall_s: r.wall_s, cpu_s: r.cpu_s ?? null, return: r.return, run: r.runDir })),
 };
 const mixLines = Object.entries(phaseMix).map(([agent, m]) => {
@@ -401,7 +482,7 @@ const mixLines = Object.entries(phaseMix).map(([agent, m]) => {
   return `- ${agent}: ${Array.from({ length: PHASES }, (_, p) => `[${phase(p)}]`).join(" → ")}`;
 });
 const spreadLines = Object.entries(branchSpread).length
-  ? [`Between-branch spread of step rewards (mean over stages of the sd across branches): ${Object.entries(branchSpread).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ")}.`]
+  ? [`Between-branch spread of step rewards (mean over stages of the sd across branches; with a frozen uniform policy this is the A/A noise floor a stage's comparison works against): ${Object.entries(spreadByAgent).map(([k, v]) => `${k} mean ${v.toFixed(3)}`).join(", ")}; per run ${Object.entries(branchSpread).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ")}.`]
   : [];
 const md = [
   `# Augmentation policies on ${baseSpec.name} (${budget ?? "the spec's"} epochs per run${cellSpec.warm ? `, warm start from the epoch-${cellSpec.warm.epochs} model` : ""})`, "",
@@ -409,11 +490,13 @@ const md = [
   `Protocol: ${Object.values(protocol).join("; ")}. Commit ${prov.commit}, ${prov.machine}.`, `Command: \`${prov.command}\``, "",
   markdownTable(table), "",
   "Paired columns: mean of the per-seed difference with its t-based 95% interval and how many seeds were ahead; same seed = same initial weights, batch order, dropout and negatives.",
-  gridInfo ? `fixed-best grid (validation only, seed ${a["grid-seed"]}): ${JSON.stringify(gridInfo)}` : "",
+  gridInfo ? (a["fixed-best-from"] ? `fixed-best (validation only, from the ceiling grid ${a["fixed-best-from"]}; evaluation seeds that were also selection seeds favour fixed-best, if anything): ${JSON.stringify(gridInfo)}` : `fixed-best grid (validation only, seed ${a["grid-seed"]}): ${JSON.stringify(gridInfo)}`) : "",
   learnInfo ? `learned: ${a["learn-agent"]} trained over ${a["learn-episodes"]} episodes at seed ${a["learn-seed"]} (${a["learn-parallel"]} in parallel), exported as a ${a["learn-phases"]}-phase schedule (${path.relative(process.cwd(), (learnInfo as { schedule_file: string }).schedule_file)}), replayed on the evaluation seeds.` : "",
   transferInfo ? `transfer: ${JSON.stringify(transferInfo)}` : "", "",
   `Op mix per training phase (quarters of the episode; top 3 ops, share of steps, averaged over seeds):`, ...mixLines, "",
   ...spreadLines,
+  gridSpreadInfo ? `Grid spread between ops: ${JSON.stringify(gridSpreadInfo)} (first-step reward: same state, same batches, only the op differs).` : "",
+  ...Object.entries(agreement).map(([agent, ph]) => `Most used op per phase, ${agent}: ${ph.map((x) => `phase ${x.phase} ${x.modal} (${x.share === 1 ? "all seeds" : `${Math.round(100 * x.share)}% of seeds`})`).join("; ")}.`),
   noneSd.length ? `Reward noise: per-step reward sd of the \`none\` agent (no augmentation, so pure training/evaluation noise) = ${mean(noneSd).toFixed(3)}.` : "",
 ].join("\n");
 writeResult(a.name!, json, md);

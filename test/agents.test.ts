@@ -156,10 +156,10 @@ describe("agent specs", () => {
   };
 
   it("every shipped policies/*.json loads, resolves and builds an agent", () => {
-    for (const name of ["none", "fixed", "random", "trivial", "bandit", "reinforce", "ppo"]) {
+    for (const [name, kind] of [["none"], ["fixed"], ["random"], ["trivial"], ["bandit"], ["reinforce"], ["ppo"], ["reinforce-stage", "reinforce"]] as const) {
       const spec = loadAgentSpec(join(import.meta.dirname, "..", "policies", `${name}.json`));
       const resolved = resolveAgentSpec(spec);
-      assert.equal(resolved.agent, name);
+      assert.equal(resolved.agent, kind ?? name);
       assert.deepEqual(resolveAgentSpec(resolved as AgentSpec), resolved, "resolve is idempotent");
       const agent = createAgent(spec, SPACE, OBS_DIM, new Rng(1));
       assert.equal(invalidReason(agent.act(new Float32Array(OBS_DIM)), SPACE), "");
