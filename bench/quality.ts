@@ -42,7 +42,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { mean, sampleStandardDeviation } from "simple-statistics";
 import { markdownTable, provenance, writeResult } from "./report.ts";
-import { formatPaired, pairedDifference } from "./stats.ts";
+import { formatPaired, pairedDifference, twoWayArmEffect } from "./stats.ts";
 import type { CellSpec } from "../src/cli/cell.ts";
 import type { CellJobResult } from "../src/cli/queue/worker.ts";
 
@@ -383,36 +383,39 @@ const noneSd = Object.entries(rewardSd).filter(([k]) => k.startsWith("none-")).m
  * The grid's spread between ops, in the units of the branch spread. Every grid cell of one seed
  * starts from the same state and trains its first stage on the same batches, dropout and
  * negatives, so the first step's rewards differ only by the op: their sd across ops (mean over
- * seeds) is the signal a single stage offers a learner. For the final validation metric, the sd
- * of the ops' seed-means is set against its sampling error (the op × seed residual sd / √seeds):
- * ops differ at the end of the budget only if the first is clearly larger.
+ * seeds) is the signal a single stage offers a learner, and a two-way test (ops × seed blocks)
+ * says whether that signal is consistent across seeds. The same test on the final validation
+ * metric says whether the ops differ at the end of the budget.
  */
 function gridSpread(): object | undefined {
   const gridRuns = all.filter((r) => /^[a-z-]+:[0-9.]+$/.test(r.agent) && seeds.includes(r.seed));
   const ops = [...new Set(gridRuns.map((r) => r.agent))];
   if (ops.length < 2) return undefined;
-  const firstReward = new Map<number, number[]>();
-  for (const r of gridRuns) {
-    const row = readArrowStream<Row>(path.join(r.runDir, "steps.arrows")).rows.find((x) => x.step === 0 && (x.branch ?? 0) === 0);
-    if (row?.reward != null) firstReward.set(r.seed, [...(firstReward.get(r.seed) ?? []), row.reward]);
-  }
-  const firstSds = [...firstReward.values()].filter((v) => v.length > 1).map((v) => sampleStandardDeviation(v));
   const seedsAll = seeds.filter((s) => ops.every((op) => gridRuns.some((r) => r.agent === op && r.seed === s)));
-  if (seedsAll.length < 2) return { first_step_reward_sd_between_ops: firstSds.length ? mean(firstSds) : null };
-  const v = (op: string, s: number) => gridRuns.find((r) => r.agent === op && r.seed === s)!.valid[headline]!;
-  const opMean = new Map(ops.map((op) => [op, mean(seedsAll.map((s) => v(op, s)))]));
-  const seedMean = new Map(seedsAll.map((s) => [s, mean(ops.map((op) => v(op, s)))]));
-  const grand = mean([...opMean.values()]);
-  const resid = ops.flatMap((op) => seedsAll.map((s) => v(op, s) - opMean.get(op)! - seedMean.get(s)! + grand));
-  const residSd = Math.sqrt(resid.reduce((x, e) => x + e * e, 0) / ((ops.length - 1) * (seedsAll.length - 1)));
+  const run = (op: string, s: number) => gridRuns.find((r) => r.agent === op && r.seed === s)!;
+  const firstReward = (r: CellResult) => readArrowStream<Row>(path.join(r.runDir, "steps.arrows")).rows.find((x) => x.step === 0 && (x.branch ?? 0) === 0)?.reward ?? NaN;
+  const first = ops.map((op) => seedsAll.map((s) => firstReward(run(op, s))));
+  const valid = ops.map((op) => seedsAll.map((s) => run(op, s).valid[headline]!));
+  if (seedsAll.length < 2) return { ops: ops.length, seeds: seedsAll.length };
+  const test = (table: number[][]) => {
+    const t = twoWayArmEffect(table);
+    return { F: t.f, df: t.df, p: t.p, sd_of_op_means: sampleStandardDeviation(t.armMeans), op_means: Object.fromEntries(ops.map((op, i) => [op, t.armMeans[i]])) };
+  };
   return {
     ops: ops.length, seeds: seedsAll.length,
-    first_step_reward_sd_between_ops: firstSds.length ? mean(firstSds) : null,
-    [`valid_${headline}_sd_of_op_means`]: sampleStandardDeviation([...opMean.values()]),
-    [`valid_${headline}_op_mean_standard_error`]: residSd / Math.sqrt(seedsAll.length),
+    first_step_reward_sd_between_ops: mean(seedsAll.map((_, j) => sampleStandardDeviation(first.map((row) => row[j]!)))),
+    first_step_reward_op_effect: first.flat().every(Number.isFinite) ? test(first) : null,
+    [`valid_${headline}_op_effect`]: test(valid),
   };
 }
-const gridSpreadInfo = gridSpread();
+const gridSpreadInfo = gridSpread() as undefined | { ops: number; seeds: number; first_step_reward_sd_between_ops?: number; first_step_reward_op_effect?: { F: number; df: number[]; p: number } | null } & Record<string, unknown>;
+function gridSpreadLine(): string {
+  const g = gridSpreadInfo;
+  if (!g || g.first_step_reward_sd_between_ops === undefined) return "";
+  const eff = (e: { F: number; df: number[]; p: number; sd_of_op_means?: number } | null | undefined) => (e ? `F = ${e.F.toFixed(2)} on (${e.df.join(", ")}) df, p = ${e.p.toFixed(3)}` : "-");
+  const v = g[`valid_${headline}_op_effect`] as { F: number; df: number[]; p: number; sd_of_op_means: number };
+  return `Grid spread between ops (${g.ops} ops × ${g.seeds} seeds; two-way tests with seeds as blocks): first-step reward (same state, same batches, only the op differs) sd across ops ${g.first_step_reward_sd_between_ops.toFixed(3)}, op effect ${eff(g.first_step_reward_op_effect)}; final valid ${headline}: sd of the op means ${v.sd_of_op_means.toPrecision(2)}, op effect ${eff(v)}.`;
+}
 const spreadByAgent: Record<string, number> = {};
 for (const agent of new Set(all.filter((r) => r.key in branchSpread).map((r) => r.agent))) {
   spreadByAgent[agent] = mean(all.filter((r) => r.agent === agent && r.key in branchSpread).map((r) => branchSpread[r.key]!));
@@ -495,7 +498,7 @@ const md = [
   transferInfo ? `transfer: ${JSON.stringify(transferInfo)}` : "", "",
   `Op mix per training phase (quarters of the episode; top 3 ops, share of steps, averaged over seeds):`, ...mixLines, "",
   ...spreadLines,
-  gridSpreadInfo ? `Grid spread between ops: ${JSON.stringify(gridSpreadInfo)} (first-step reward: same state, same batches, only the op differs).` : "",
+  gridSpreadLine(),
   ...Object.entries(agreement).map(([agent, ph]) => `Most used op per phase, ${agent}: ${ph.map((x) => `phase ${x.phase} ${x.modal} (${x.share === 1 ? "all seeds" : `${Math.round(100 * x.share)}% of seeds`})`).join("; ")}.`),
   noneSd.length ? `Reward noise: per-step reward sd of the \`none\` agent (no augmentation, so pure training/evaluation noise) = ${mean(noneSd).toFixed(3)}.` : "",
 ].join("\n");

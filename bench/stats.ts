@@ -67,6 +67,36 @@ export function tQuantile(p: number, df: number): number {
   return (lo + hi) / 2;
 }
 
+/** P(F > f) for Fisher's F with (d1, d2) degrees of freedom. */
+export function fSurvival(f: number, d1: number, d2: number): number {
+  if (!(d1 > 0 && d2 > 0)) throw new RangeError(`fSurvival: need d1, d2 > 0, got ${d1}, ${d2}`);
+  if (!(f > 0)) return 1;
+  return incompleteBeta(d2 / (d2 + d1 * f), d2 / 2, d1 / 2);
+}
+
+/**
+ * Do arms differ beyond seed noise? A two-way layout without replication: `table[arm][seed]`
+ * (every arm ran every seed; seeds are blocks, as in a paired design). Returns the F statistic of
+ * the arm effect against the arm × seed residual and its p-value.
+ */
+export function twoWayArmEffect(table: number[][]): { f: number; df: [number, number]; p: number; armMeans: number[] } {
+  const k = table.length;
+  const n = table[0]?.length ?? 0;
+  if (k < 2 || n < 2 || table.some((r) => r.length !== n)) throw new RangeError(`twoWayArmEffect: need ≥ 2 arms × ≥ 2 seeds, complete, got ${k} × ${n}`);
+  const armMeans = table.map((r) => mean(r));
+  const seedMeans = Array.from({ length: n }, (_, j) => mean(table.map((r) => r[j]!)));
+  const grand = mean(armMeans);
+  let ssArm = 0;
+  let ssRes = 0;
+  table.forEach((r, i) => {
+    ssArm += n * (armMeans[i]! - grand) ** 2;
+    r.forEach((x, j) => (ssRes += (x - armMeans[i]! - seedMeans[j]! + grand) ** 2));
+  });
+  const df: [number, number] = [k - 1, (k - 1) * (n - 1)];
+  const f = ssRes > 0 ? ssArm / df[0] / (ssRes / df[1]) : ssArm > 0 ? Infinity : 0;
+  return { f, df, p: Number.isFinite(f) ? fSurvival(f, df[0], df[1]) : 0, armMeans };
+}
+
 /** A paired comparison of arm A against arm B on the seeds both ran. */
 export interface PairedDifference {
   /** Seeds in both arms. */
