@@ -128,6 +128,8 @@ async function cellEnv(): Promise<{ env: string; warm?: { model: string; epochs?
       console.error(`[quality] warm start: training ${epochs} epochs without augmentation (seed ${seed}) → ${model}`);
       const { runBaseline } = await import("../src/cli/baseline-run.ts");
       const r = await runBaseline({ env: a.env!, epochs, evalEvery: epochs, patience: 1, seed, out: outDir, saveModel: true, progress: "lines", print: () => {}, evalThreads: "auto" });
+      // A kept warm folder (config and summary committed, the model not) is replaced whole.
+      fs.rmSync(warmDir, { recursive: true, force: true });
       fs.renameSync(r.runDir, warmDir);
     }
   }
