@@ -253,6 +253,9 @@ function armCell(arm: string, seed: number): Cell {
   return { agent: arm, seed, spec: specFor(arm), key: `${arm}-s${seed}`, env: cellSpec.env, slots: 1 };
 }
 
+/** Grid arms are named `op:magnitude`. */
+const isGridArm = (agent: string) => /^[a-z-]+:[0-9.]+$/.test(agent);
+
 function gridCandidates(): Array<{ op: string; m: string; spec: string }> {
   return a.grid!.split(",").map((g) => {
     const [op, m] = g.split(":");
@@ -306,7 +309,7 @@ if (agents.includes("fixed-best") && a["fixed-best-from"]) {
   // shares that cell's key (and result, where the grid already ran it).
   const source = JSON.parse(fs.readFileSync(a["fixed-best-from"], "utf8")) as { results: Array<{ agent: string; seed: number; valid: Record<string, number> }> };
   const arms = new Map<string, number[]>();
-  for (const r of source.results) if (/^[a-z-]+:[0-9.]+$/.test(r.agent)) arms.set(r.agent, [...(arms.get(r.agent) ?? []), r.valid[headline]!]);
+  for (const r of source.results) if (isGridArm(r.agent)) arms.set(r.agent, [...(arms.get(r.agent) ?? []), r.valid[headline]!]);
   if (arms.size === 0) throw new Error(`--fixed-best-from ${a["fixed-best-from"]}: no grid arms (op:magnitude) in its results`);
   const candidates = [...arms].map(([arm, vs]) => ({ arm, seeds: vs.length, valid_mean: mean(vs) }));
   const chosen = candidates.reduce((x, y) => (y.valid_mean > x.valid_mean ? y : x));
@@ -354,22 +357,33 @@ if (agents.includes("transfer")) {
 const { readArrowStream } = await import("../src/record/recorder.ts");
 type Row = { step: number; branch?: number; op: string; reward: number | null };
 const PHASES = 4;
+/** Each run's steps, read once (fixed-best cells share their grid cell's run), with each row's training phase. */
+const stepsCache = new Map<string, { rows: Row[]; phase: number[] }>();
+function stepsOf(r: CellResult): { rows: Row[]; phase: number[] } {
+  let s = stepsCache.get(r.runDir);
+  if (!s) {
+    const rows = readArrowStream<Row>(path.join(r.runDir, "steps.arrows")).rows;
+    const steps = Math.max(1, ...rows.map((x) => x.step + 1));
+    s = { rows, phase: rows.map((x) => Math.min(PHASES - 1, Math.floor((PHASES * x.step) / steps))) };
+    stepsCache.set(r.runDir, s);
+  }
+  return s;
+}
 /** Per arm: share of each op per training phase (quarters of the episode), averaged over seeds. */
 const phaseMix: Record<string, Record<string, number[]>> = {};
 const rewardSd: Record<string, number> = {};
 /** Per branch run: mean over stages of the sd of the branches' step rewards (stage = step index). */
 const branchSpread: Record<string, number> = {};
 for (const r of all) {
-  const rows = readArrowStream<Row>(path.join(r.runDir, "steps.arrows")).rows;
-  const steps = Math.max(1, ...rows.map((x) => x.step + 1));
+  const { rows, phase } = stepsOf(r);
   const runsOfAgent = all.filter((y) => y.agent === r.agent).length;
   const mix = (phaseMix[r.agent] ??= {});
   const perPhase = Array.from({ length: PHASES }, () => 0);
-  for (const x of rows) perPhase[Math.min(PHASES - 1, Math.floor((PHASES * x.step) / steps))]!++;
-  for (const x of rows) {
-    const p = Math.min(PHASES - 1, Math.floor((PHASES * x.step) / steps));
+  for (const p of phase) perPhase[p]!++;
+  rows.forEach((x, i) => {
+    const p = phase[i]!;
     (mix[x.op] ??= Array.from({ length: PHASES }, () => 0))[p]! += 1 / perPhase[p]! / runsOfAgent;
-  }
+  });
   const rw = rows.filter((x) => (x.branch ?? 0) === 0).map((x) => x.reward ?? 0);
   if (rw.length > 1) rewardSd[r.key] = sampleStandardDeviation(rw);
   if (rows.some((x) => (x.branch ?? 0) > 0)) {
@@ -389,39 +403,43 @@ const noneSd = Object.entries(rewardSd).filter(([k]) => k.startsWith("none-")).m
  * says whether that signal is consistent across seeds. The same test on the final validation
  * metric says whether the ops differ at the end of the budget.
  */
-function gridSpread(): object | undefined {
-  const gridRuns = all.filter((r) => /^[a-z-]+:[0-9.]+$/.test(r.agent) && seeds.includes(r.seed));
+interface OpEffect { F: number; df: [number, number]; p: number; sd_of_op_means: number; op_means: Record<string, number> }
+interface GridSpread { ops: number; seeds: number; first_step_reward_sd_between_ops?: number; first_step_reward_op_effect?: OpEffect | null; valid_op_effect?: OpEffect }
+function gridSpread(): GridSpread | undefined {
+  const gridRuns = all.filter((r) => isGridArm(r.agent) && seeds.includes(r.seed));
   const ops = [...new Set(gridRuns.map((r) => r.agent))];
   if (ops.length < 2) return undefined;
   const seedsAll = seeds.filter((s) => ops.every((op) => gridRuns.some((r) => r.agent === op && r.seed === s)));
+  if (seedsAll.length < 2) return { ops: ops.length, seeds: seedsAll.length };
   const run = (op: string, s: number) => gridRuns.find((r) => r.agent === op && r.seed === s)!;
-  const firstReward = (r: CellResult) => readArrowStream<Row>(path.join(r.runDir, "steps.arrows")).rows.find((x) => x.step === 0 && (x.branch ?? 0) === 0)?.reward ?? NaN;
+  const firstReward = (r: CellResult) => stepsOf(r).rows.find((x) => x.step === 0 && (x.branch ?? 0) === 0)?.reward ?? NaN;
   const first = ops.map((op) => seedsAll.map((s) => firstReward(run(op, s))));
   const valid = ops.map((op) => seedsAll.map((s) => run(op, s).valid[headline]!));
-  if (seedsAll.length < 2) return { ops: ops.length, seeds: seedsAll.length };
-  const test = (table: number[][]) => {
+  const test = (table: number[][]): OpEffect => {
     const t = twoWayArmEffect(table);
-    return { F: t.f, df: t.df, p: t.p, sd_of_op_means: sampleStandardDeviation(t.armMeans), op_means: Object.fromEntries(ops.map((op, i) => [op, t.armMeans[i]])) };
+    return { F: t.f, df: t.df, p: t.p, sd_of_op_means: sampleStandardDeviation(t.armMeans), op_means: Object.fromEntries(ops.map((op, i) => [op, t.armMeans[i]!])) };
   };
   return {
     ops: ops.length, seeds: seedsAll.length,
     first_step_reward_sd_between_ops: mean(seedsAll.map((_, j) => sampleStandardDeviation(first.map((row) => row[j]!)))),
     first_step_reward_op_effect: first.flat().every(Number.isFinite) ? test(first) : null,
-    [`valid_${headline}_op_effect`]: test(valid),
+    valid_op_effect: test(valid),
   };
 }
-const gridSpreadInfo = gridSpread() as undefined | { ops: number; seeds: number; first_step_reward_sd_between_ops?: number; first_step_reward_op_effect?: { F: number; df: number[]; p: number } | null } & Record<string, unknown>;
+const gridSpreadInfo = gridSpread();
+/** The JSON names the metric in the key, as the reports have since this analysis was added. */
+function jsonGridSpread({ valid_op_effect, ...rest }: GridSpread): object {
+  return valid_op_effect ? { ...rest, [`valid_${headline}_op_effect`]: valid_op_effect } : rest;
+}
 function gridSpreadLine(): string {
   const g = gridSpreadInfo;
-  if (!g || g.first_step_reward_sd_between_ops === undefined) return "";
-  const eff = (e: { F: number; df: number[]; p: number; sd_of_op_means?: number } | null | undefined) => (e ? `F = ${e.F.toFixed(2)} on (${e.df.join(", ")}) df, p = ${e.p.toFixed(3)}` : "-");
-  const v = g[`valid_${headline}_op_effect`] as { F: number; df: number[]; p: number; sd_of_op_means: number };
-  return `Grid spread between ops (${g.ops} ops × ${g.seeds} seeds; two-way tests with seeds as blocks): first-step reward (same state, same batches, only the op differs) sd across ops ${g.first_step_reward_sd_between_ops.toFixed(3)}, op effect ${eff(g.first_step_reward_op_effect)}; final valid ${headline}: sd of the op means ${v.sd_of_op_means.toPrecision(2)}, op effect ${eff(v)}.`;
+  if (!g?.valid_op_effect || g.first_step_reward_sd_between_ops === undefined) return "";
+  const eff = (e: OpEffect | null | undefined) => (e ? `F = ${e.F.toFixed(2)} on (${e.df.join(", ")}) df, p = ${e.p.toFixed(3)}` : "-");
+  return `Grid spread between ops (${g.ops} ops × ${g.seeds} seeds; two-way tests with seeds as blocks): first-step reward (same state, same batches, only the op differs) sd across ops ${g.first_step_reward_sd_between_ops.toFixed(3)}, op effect ${eff(g.first_step_reward_op_effect)}; final valid ${headline}: sd of the op means ${g.valid_op_effect.sd_of_op_means.toPrecision(2)}, op effect ${eff(g.valid_op_effect)}.`;
 }
-const spreadByAgent: Record<string, number> = {};
-for (const agent of new Set(all.filter((r) => r.key in branchSpread).map((r) => r.agent))) {
-  spreadByAgent[agent] = mean(all.filter((r) => r.agent === agent && r.key in branchSpread).map((r) => branchSpread[r.key]!));
-}
+const spreadsByAgent: Record<string, number[]> = {};
+for (const r of all) if (r.key in branchSpread) (spreadsByAgent[r.agent] ??= []).push(branchSpread[r.key]!);
+const spreadByAgent = Object.fromEntries(Object.entries(spreadsByAgent).map(([agent, xs]) => [agent, mean(xs)]));
 
 /** Learning arms: each seed's most used op per phase, and how many seeds share the modal choice. */
 const learningArms = [...new Set(all.map((r) => r.agent))].filter((x) => x.startsWith("branch-") && x !== "branch-uniform" || ["reinforce", "ppo", "bandit", "learned"].includes(x));
@@ -430,10 +448,9 @@ for (const agent of learningArms) {
   agreement[agent] = Array.from({ length: PHASES }, (_, p) => {
     const top: Record<number, string> = {};
     for (const r of all.filter((x) => x.agent === agent)) {
-      const rows = readArrowStream<Row>(path.join(r.runDir, "steps.arrows")).rows;
-      const steps = Math.max(1, ...rows.map((x) => x.step + 1));
+      const { rows, phase } = stepsOf(r);
       const counts = new Map<string, number>();
-      for (const x of rows) if (Math.min(PHASES - 1, Math.floor((PHASES * x.step) / steps)) === p) counts.set(x.op, (counts.get(x.op) ?? 0) + 1);
+      rows.forEach((x, i) => { if (phase[i] === p) counts.set(x.op, (counts.get(x.op) ?? 0) + 1); });
       top[r.seed] = [...counts].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]))[0]?.[0] ?? "-";
     }
     const tally = new Map<string, number>();
@@ -479,7 +496,7 @@ const json = {
   machine: prov.machine, commit: prov.commit, command: prov.command, date: prov.date,
   fixed_best: gridInfo, learned: learnInfo, transfer: transferInfo,
   paired,
-  analysis: { op_mix_by_phase: phaseMix, reward_sd_per_run: rewardSd, reward_sd_none_mean: noneSd.length ? mean(noneSd) : null, branch_reward_spread_per_run: branchSpread, branch_reward_spread_by_agent: spreadByAgent, grid_spread: gridSpreadInfo ?? null, learned_op_agreement: agreement },
+  analysis: { op_mix_by_phase: phaseMix, reward_sd_per_run: rewardSd, reward_sd_none_mean: noneSd.length ? mean(noneSd) : null, branch_reward_spread_per_run: branchSpread, branch_reward_spread_by_agent: spreadByAgent, grid_spread: gridSpreadInfo ? jsonGridSpread(gridSpreadInfo) : null, learned_op_agreement: agreement },
   results: all.map((r) => ({ agent: r.agent, seed: r.seed, valid: r.valid, test: r.test, wall_s: r.wall_s, cpu_s: r.cpu_s ?? null, return: r.return, run: r.runDir })),
 };
 const mixLines = Object.entries(phaseMix).map(([agent, m]) => {
