@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { loadAnyEnvSpec } from "../src/env/registry.ts";
 import { loadEnvSpec, loadSpecData, RL_DEFAULTS } from "../src/env/spec.ts";
 import { SASREC_DEFAULTS } from "../src/models/sasrec.ts";
 import { TRAINER_DEFAULTS } from "../src/models/trainer.ts";
@@ -67,6 +68,18 @@ test("the shipped Beauty specs load and resolve their data next to the spec", ()
   assert.equal(split.train.length, 1000);
   assert.ok(dataset.numItems > 1000);
   assert.equal(split.excludedUsers ?? 0, 0);
+});
+
+test("every shipped spec in envs/ loads through the registry, named after its file, with its data present", () => {
+  const files = fs.readdirSync(path.join(root, "envs")).filter((f) => f.endsWith(".json"));
+  assert.ok(files.length >= 10, `expected the shipped specs, found ${files.join(", ")}`);
+  for (const f of files) {
+    const spec = loadAnyEnvSpec(path.join(root, "envs", f));
+    assert.equal(spec.name, path.basename(f, ".json"), `${f}: name`);
+    const { dataset } = spec;
+    const data = "train" in dataset ? [dataset.train, dataset.test] : [dataset.path];
+    for (const d of data) assert.ok(fs.existsSync(d), `${f}: data ${d}`);
+  }
 });
 
 test("the full Beauty spec's data has the published size (22,363 users, 12,101 items)", () => {
