@@ -4,6 +4,7 @@ import { before, describe, it } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../src/core/rng.ts";
 import { createAgent, PpoAgent, ReinforceAgent, type AgentSpec } from "../src/agents/index.ts";
+import { mixtureLogProb } from "../src/agents/reinforce.ts";
 import type { Agent } from "../src/agents/types.ts";
 import { bestRate, BEST_BIN, BEST_OP, invalidReason, OBS_DIM, runToy, SPACE, toyObservation } from "./agents-toy.ts";
 
@@ -96,6 +97,64 @@ for (const spec of SPECS) {
     });
   });
 }
+
+describe("reinforce uniformMix (exploration floor)", () => {
+  const mixed = (eps: number, seed: number, space = SPACE) =>
+    build({ agent: "reinforce", params: { hiddenSizes: [32], learningRate: 0.01, updateEvery: 8, uniformMix: eps } }, seed, space) as ReinforceAgent;
+
+  it("reports the mixture's log-probability of the action it takes", () => {
+    const agent = mixed(0.3, 1, SPACE2);
+    const obs = toyObservation(0, 10, new Rng(2));
+    const p = agent.probabilities(obs);
+    for (let i = 0; i < 30; i++) {
+      const a = agent.act(obs);
+      const policyLp = a.ops.reduce((lp, op, s) => lp + Math.log(p.ops[op]!) + (op === 0 ? 0 : Math.log(p.bins[a.bins[s]!]!)), 0);
+      const uniformLp = a.ops.reduce((lp, op) => lp - Math.log(SPACE.ops.length) - (op === 0 ? 0 : Math.log(SPACE.magnitudeBins.length)), 0);
+      assert.ok(Math.abs(a.logProb! - Math.log(0.7 * Math.exp(policyLp) + 0.3 * Math.exp(uniformLp))) < 1e-5, `logProb ${a.logProb}`);
+    }
+    assert.ok(Math.abs(mixtureLogProb(Math.log(0.2), Math.log(0.05), 0.5) - Math.log(0.125)) < 1e-12);
+    assert.ok(Number.isFinite(mixtureLogProb(-2000, -3, 0.1)), "no underflow when the policy's probability is tiny");
+    agent.dispose();
+  });
+
+  it("still learns the toy problem, but keeps every op in play: no collapse onto the best arm", async () => {
+    const eps = 0.5;
+    const floorAgent = mixed(eps, 5);
+    const { actions } = await runToy(floorAgent, 300);
+    const late = actions.slice(-150);
+    // the policy part concentrates on the best arm (as without the floor) ...
+    const obs = toyObservation(150, 300, new Rng(1));
+    const p = floorAgent.probabilities(obs);
+    assert.ok(p.ops[BEST_OP]! * p.bins[BEST_BIN]! > 0.5, `policy p(best) ${JSON.stringify(p)}`);
+    assert.ok(bestRate(late) > 0.15, `late best rate (uniform: 0.05) ${bestRate(late)}`);
+    // ... while the actions taken keep the uniform share ε / |ops| of every op (here 12.5 %; the
+    // bound leaves room for sampling noise over 150 steps)
+    for (let op = 0; op < SPACE.ops.length; op++) {
+      const share = late.filter((a) => a.ops[0] === op).length / late.length;
+      assert.ok(share > 0.05, `op ${op} share ${share}`);
+    }
+    const plain = build(SPECS[0]!, 5) as ReinforceAgent;
+    const rest = (await runToy(plain, 300)).actions.slice(-150);
+    const minShare = (xs: typeof late) => Math.min(...SPACE.ops.map((_, op) => xs.filter((a) => a.ops[0] === op).length / xs.length));
+    assert.ok(minShare(rest) < minShare(late), `without the floor some op is rarer: ${minShare(rest)} vs ${minShare(late)}`);
+    [floorAgent, plain].forEach((x) => x.dispose());
+  });
+
+  it("uniformMix 0 leaves the agent unchanged and out-of-range values are refused", async () => {
+    const [a, b] = [mixed(0, 1), build(SPECS[0]!, 1)];
+    assert.deepEqual((await runToy(a, 40)).actions, (await runToy(b, 40)).actions);
+    const saved = a.save();
+    delete (saved.config as Record<string, unknown>).uniformMix;
+    const c = mixed(0, 9);
+    c.load(JSON.parse(JSON.stringify(saved)));
+    assert.deepEqual((await runToy(c, 20, 3)).actions, (await runToy(a, 20, 3)).actions, "a state saved before uniformMix existed resumes");
+    assert.throws(() => mixed(0.2, 9).load(saved), /config/);
+    c.dispose();
+    assert.throws(() => mixed(1, 1), /uniformMix.*\[0,1\)/);
+    assert.throws(() => mixed(-0.1, 1), /uniformMix/);
+    [a, b].forEach((x) => x.dispose?.());
+  });
+});
 
 describe("ppo advantages", () => {
   it("terminated cuts the bootstrap, truncated bootstraps from V(s'), and GAE stops at both", async () => {

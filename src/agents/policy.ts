@@ -133,6 +133,12 @@ export class FactoredPolicy {
     probsT.dispose();
     return { ops: p.slice(0, this.numOps), bins: p.slice(this.numOps) };
   }
+
+  /** Log-probability of one action (`ops`, `bins` per slot) under the policy, as {@link sample} computes it. */
+  logProb(obs: Float32Array, ops: ReadonlyArray<number>, bins: ReadonlyArray<number>): number {
+    const p = this.probabilities(obs);
+    return ops.reduce((lp, op, s) => lp + Math.log(p.ops[op]!) + (op === 0 ? 0 : Math.log(p.bins[bins[s]!]!)), 0);
+  }
 }
 
 // ---------------------------------------------------------------- optimizer

@@ -8,6 +8,11 @@
  * the next validation change), so the advantage is rₜ − bₜ with bₜ the moving average of earlier
  * rewards. Deviation: advantages are divided by their RMS over the update batch
  * (`normalizeAdvantage`), which makes the step size independent of the reward scale.
+ *
+ * `uniformMix` ε > 0 acts from the mixture (1 − ε)·π + ε·uniform and follows the gradient of
+ * the mixture's log-probability (the exploration of EXP3, Auer et al., 2002): every action keeps
+ * at least ε × its uniform probability, so under rewards noisier than the ops' differences the
+ * policy cannot collapse onto one op — and the schedule exported from its steps keeps that mix.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../core/rng.ts";
@@ -30,6 +35,8 @@ export interface ReinforceConfig {
   normalizeAdvantage: boolean;
   /** Global gradient-norm clip; 0 = off. Default 0.5. */
   maxGradNorm: number;
+  /** Probability ε in [0, 1) of acting uniformly instead of from the policy (an exploration floor). Default 0. */
+  uniformMix: number;
 }
 
 export const DEFAULT_REINFORCE_CONFIG: ReinforceConfig = {
@@ -40,6 +47,7 @@ export const DEFAULT_REINFORCE_CONFIG: ReinforceConfig = {
   entCoef: 0.01,
   normalizeAdvantage: true,
   maxGradNorm: 0.5,
+  uniformMix: 0,
 };
 
 export class ReinforceAgent implements Agent {
@@ -63,6 +71,7 @@ export class ReinforceAgent implements Agent {
     if (!(Number.isInteger(c.updateEvery) && c.updateEvery >= 1)) throw new Error(`reinforce: \`params.updateEvery\` must be an integer ≥ 1, got ${c.updateEvery}`);
     if (!(c.learningRate > 0)) throw new Error(`reinforce: \`params.learningRate\` must be > 0, got ${c.learningRate}`);
     if (!(c.baselineDecay >= 0 && c.baselineDecay < 1)) throw new Error(`reinforce: \`params.baselineDecay\` must be in [0,1), got ${c.baselineDecay}`);
+    if (!(c.uniformMix >= 0 && c.uniformMix < 1)) throw new Error(`reinforce: \`params.uniformMix\` must be in [0,1), got ${c.uniformMix}`);
     this.rng = rng;
     this.policy = new FactoredPolicy(space, obsDim, c.hiddenSizes, rng);
     this.optimizer = new Adam(this.policy.net.vars, c.learningRate);
@@ -72,8 +81,25 @@ export class ReinforceAgent implements Agent {
 
   act(observation: Float32Array): Action {
     checkObservation(this.name, observation, this.obsDim);
-    const { ops, bins, logProb } = this.policy.sample(observation, this.rng);
+    const eps = this.config.uniformMix;
+    let { ops, bins, logProb } = this.policy.sample(observation, this.rng);
+    if (eps > 0) {
+      // The policy's sample is drawn either way, so the stream's position does not depend on the coin.
+      if (this.rng.bernoulli(eps)) {
+        ops = ops.map(() => this.rng.int(this.space.ops.length));
+        bins = bins.map(() => this.rng.int(this.space.magnitudeBins.length));
+        logProb = this.policy.logProb(observation, ops, bins);
+      }
+      logProb = mixtureLogProb(logProb, this.uniformLogProb(ops), eps);
+    }
     return { ops, bins, magnitudes: ops.map((o, s) => (o === 0 ? 0 : this.space.magnitudeBins[bins[s]!]!)), logProb };
+  }
+
+  /** Log-probability of `ops` under uniform sampling (an identity slot's bin does not count, as in the policy). */
+  private uniformLogProb(ops: ArrayLike<number>): number {
+    let lp = 0;
+    for (let s = 0; s < ops.length; s++) lp -= Math.log(this.space.ops.length) + (ops[s] === 0 ? 0 : Math.log(this.space.magnitudeBins.length));
+    return lp;
   }
 
   observe(t: Transition): void {
@@ -99,10 +125,12 @@ export class ReinforceAgent implements Agent {
     }
     const { obs, ops, bins } = this.buffer.tensors();
     const advT = tf.tensor1d(batchAdvantages, "float32");
+    const uniformT = c.uniformMix > 0 ? tf.tensor1d(this.buffer.items.map((t) => this.uniformLogProb(t.ops)), "float32") : undefined;
     let pgLossT: tf.Scalar | undefined;
     let entropyT: tf.Scalar | undefined;
     const { loss, gradNorm } = this.optimizer.minimize(() => {
-      const { logProb, entropy } = this.policy.evaluate(obs, ops, bins);
+      const { logProb: policyLogProb, entropy } = this.policy.evaluate(obs, ops, bins);
+      const logProb = c.uniformMix > 0 ? mixtureLogProbT(policyLogProb, uniformT!, c.uniformMix) : policyLogProb;
       const pgLoss = tf.neg(tf.mean(tf.mul(advT, logProb)));
       const meanEntropy = tf.mean(entropy);
       pgLossT = tf.keep(pgLoss.clone()) as tf.Scalar;
@@ -111,7 +139,7 @@ export class ReinforceAgent implements Agent {
     }, c.maxGradNorm);
     const pgLoss = pgLossT!.dataSync()[0]!;
     const entropy = entropyT!.dataSync()[0]!;
-    tf.dispose([obs, ops, bins, advT, pgLossT!, entropyT!]);
+    tf.dispose([obs, ops, bins, advT, pgLossT!, entropyT!, ...(uniformT ? [uniformT] : [])]);
     const meanReward = this.buffer.items.reduce((a, t) => a + t.reward, 0) / this.buffer.length;
     this.buffer.clear();
     this.advantages = [];
@@ -149,7 +177,10 @@ export class ReinforceAgent implements Agent {
   }
 
   load(state: AgentState): void {
-    const rng = checkStateHeader(this.name, this.space, this.obsDim, state, this.config);
+    // States saved before `uniformMix` existed acted without it.
+    const config = { ...(state.config as Record<string, unknown>) };
+    config.uniformMix ??= 0;
+    const rng = checkStateHeader(this.name, this.space, this.obsDim, { ...state, config }, this.config);
     this.policy.net.setWeights(state.weights as number[][]);
     this.optimizer.restore(state.optimizer as AdamState);
     this.buffer.items = structuredClone(state.buffer as StoredTransition[]);
@@ -165,4 +196,18 @@ export class ReinforceAgent implements Agent {
     this.policy.net.dispose();
     this.optimizer.dispose();
   }
+}
+
+/** log((1 − ε)·exp(policyLogProb) + ε·exp(uniformLogProb)), computed without underflow. */
+export function mixtureLogProb(policyLogProb: number, uniformLogProb: number, eps: number): number {
+  const a = Math.log1p(-eps) + policyLogProb;
+  const b = Math.log(eps) + uniformLogProb;
+  const m = Math.max(a, b);
+  return m + Math.log(Math.exp(a - m) + Math.exp(b - m));
+}
+
+/** {@link mixtureLogProb} on tensors [N] (differentiable in `policyLogProb`). */
+function mixtureLogProbT(policyLogProb: tf.Tensor1D, uniformLogProb: tf.Tensor1D, eps: number): tf.Tensor1D {
+  const parts = tf.stack([tf.add(policyLogProb, Math.log1p(-eps)), tf.add(uniformLogProb, Math.log(eps))], 1);
+  return tf.logSumExp(parts, 1) as tf.Tensor1D;
 }

@@ -96,6 +96,7 @@ const AGENTS = {
       entCoef: z.number().min(0),
       normalizeAdvantage: z.boolean(),
       maxGradNorm: z.number().min(0),
+      uniformMix: z.number().min(0).lt(1),
     }),
     DEFAULT_REINFORCE_CONFIG,
     ReinforceAgent,
