@@ -266,9 +266,18 @@ function gridCandidates(): Array<{ op: string; m: string; spec: string }> {
   });
 }
 
+/**
+ * The learning run's key: learner, episodes, parallel episodes (when not 1) and seed — everything
+ * the learned schedule depends on, so cells of another learner never pass for this one's.
+ */
+function learnKey(): string {
+  const parallel = Number(a["learn-parallel"]) === 1 ? "" : `-p${a["learn-parallel"]}`;
+  return `learn-${path.basename(a["learn-agent"]!, ".json")}-${a["learn-episodes"]}ep${parallel}-s${a["learn-seed"]}`;
+}
+
 /** Train `--learn-agent` across episodes at the learn seed (resumable: a finished run is reused) and export its schedule. */
 async function learnPolicy(): Promise<{ spec: string; run: string; episodes: number; schedule: unknown }> {
-  const key = `learn-${path.basename(a["learn-agent"]!, ".json")}-${a["learn-episodes"]}ep-s${a["learn-seed"]}`;
+  const key = learnKey();
   const runDir = path.join(outDir, "runs", key);
   const spec = path.join(specDir, `${key}-schedule.json`);
   const summary = path.join(runDir, "summary.json");
@@ -333,7 +342,7 @@ let learnInfo: object | undefined;
 if (agents.includes("learned")) {
   const learned = await learnPolicy();
   learnInfo = { agent: a["learn-agent"], episodes: learned.episodes, parallel: Number(a["learn-parallel"]), seed: Number(a["learn-seed"]), run: learned.run, schedule_file: learned.spec, schedule: learned.schedule };
-  for (const seed of seeds) cells.push({ agent: "learned", seed, spec: learned.spec, key: `learned-s${seed}`, env: cellSpec.env, slots: 1 });
+  for (const seed of seeds) cells.push({ agent: "learned", seed, spec: learned.spec, key: `learned-${learnKey().slice("learn-".length)}-s${seed}`, env: cellSpec.env, slots: 1 });
 }
 // Seed by seed: an interrupted benchmark leaves every arm with the same finished seeds.
 cells.sort((x, y) => x.seed - y.seed);
@@ -369,12 +378,19 @@ function stepsOf(r: CellResult): { rows: Row[]; phase: number[] } {
   }
   return s;
 }
+/**
+ * The analyses below read every cell's steps file. The run folders are not committed, so a
+ * report rebuilt from kept cells on another machine skips them (all or nothing: averages over
+ * the cells that happen to be present would be biased) and says so.
+ */
+const cellsWithoutSteps = all.filter((r) => !fs.existsSync(path.join(r.runDir, "steps.arrows"))).length;
+const stepAnalyses = cellsWithoutSteps === 0;
 /** Per arm: share of each op per training phase (quarters of the episode), averaged over seeds. */
 const phaseMix: Record<string, Record<string, number[]>> = {};
 const rewardSd: Record<string, number> = {};
 /** Per branch run: mean over stages of the sd of the branches' step rewards (stage = step index). */
 const branchSpread: Record<string, number> = {};
-for (const r of all) {
+for (const r of stepAnalyses ? all : []) {
   const { rows, phase } = stepsOf(r);
   const runsOfAgent = all.filter((y) => y.agent === r.agent).length;
   const mix = (phaseMix[r.agent] ??= {});
@@ -413,7 +429,7 @@ function gridSpread(): GridSpread | undefined {
   if (seedsAll.length < 2) return { ops: ops.length, seeds: seedsAll.length };
   const run = (op: string, s: number) => gridRuns.find((r) => r.agent === op && r.seed === s)!;
   const firstReward = (r: CellResult) => stepsOf(r).rows.find((x) => x.step === 0 && (x.branch ?? 0) === 0)?.reward ?? NaN;
-  const first = ops.map((op) => seedsAll.map((s) => firstReward(run(op, s))));
+  const first = stepAnalyses ? ops.map((op) => seedsAll.map((s) => firstReward(run(op, s)))) : [];
   const valid = ops.map((op) => seedsAll.map((s) => run(op, s).valid[headline]!));
   const test = (table: number[][]): OpEffect => {
     const t = twoWayArmEffect(table);
@@ -421,8 +437,10 @@ function gridSpread(): GridSpread | undefined {
   };
   return {
     ops: ops.length, seeds: seedsAll.length,
-    first_step_reward_sd_between_ops: mean(seedsAll.map((_, j) => sampleStandardDeviation(first.map((row) => row[j]!)))),
-    first_step_reward_op_effect: first.flat().every(Number.isFinite) ? test(first) : null,
+    ...(stepAnalyses ? {
+      first_step_reward_sd_between_ops: mean(seedsAll.map((_, j) => sampleStandardDeviation(first.map((row) => row[j]!)))),
+      first_step_reward_op_effect: first.flat().every(Number.isFinite) ? test(first) : null,
+    } : {}),
     valid_op_effect: test(valid),
   };
 }
@@ -433,9 +451,10 @@ function jsonGridSpread({ valid_op_effect, ...rest }: GridSpread): object {
 }
 function gridSpreadLine(): string {
   const g = gridSpreadInfo;
-  if (!g?.valid_op_effect || g.first_step_reward_sd_between_ops === undefined) return "";
+  if (!g?.valid_op_effect) return "";
   const eff = (e: OpEffect | null | undefined) => (e ? `F = ${e.F.toFixed(2)} on (${e.df.join(", ")}) df, p = ${e.p.toFixed(3)}` : "-");
-  return `Grid spread between ops (${g.ops} ops × ${g.seeds} seeds; two-way tests with seeds as blocks): first-step reward (same state, same batches, only the op differs) sd across ops ${g.first_step_reward_sd_between_ops.toFixed(3)}, op effect ${eff(g.first_step_reward_op_effect)}; final valid ${headline}: sd of the op means ${g.valid_op_effect.sd_of_op_means.toPrecision(2)}, op effect ${eff(g.valid_op_effect)}.`;
+  const firstStep = g.first_step_reward_sd_between_ops === undefined ? "" : `first-step reward (same state, same batches, only the op differs) sd across ops ${g.first_step_reward_sd_between_ops.toFixed(3)}, op effect ${eff(g.first_step_reward_op_effect)}; `;
+  return `Grid spread between ops (${g.ops} ops × ${g.seeds} seeds; two-way tests with seeds as blocks): ${firstStep}final valid ${headline}: sd of the op means ${g.valid_op_effect.sd_of_op_means.toPrecision(2)}, op effect ${eff(g.valid_op_effect)}.`;
 }
 const spreadsByAgent: Record<string, number[]> = {};
 for (const r of all) if (r.key in branchSpread) (spreadsByAgent[r.agent] ??= []).push(branchSpread[r.key]!);
@@ -444,7 +463,7 @@ const spreadByAgent = Object.fromEntries(Object.entries(spreadsByAgent).map(([ag
 /** Learning arms: each seed's most used op per phase, and how many seeds share the modal choice. */
 const learningArms = [...new Set(all.map((r) => r.agent))].filter((x) => x.startsWith("branch-") && x !== "branch-uniform" || ["reinforce", "ppo", "bandit", "learned"].includes(x));
 const agreement: Record<string, Array<{ phase: number; top_op_per_seed: Record<number, string>; modal: string; share: number }>> = {};
-for (const agent of learningArms) {
+for (const agent of stepAnalyses ? learningArms : []) {
   agreement[agent] = Array.from({ length: PHASES }, (_, p) => {
     const top: Record<number, string> = {};
     for (const r of all.filter((x) => x.agent === agent)) {
@@ -518,6 +537,7 @@ const md = [
   `Op mix per training phase (quarters of the episode; top 3 ops, share of steps, averaged over seeds):`, ...mixLines, "",
   ...spreadLines,
   gridSpreadLine(),
+  stepAnalyses ? "" : `Step analyses (op mix per phase, reward noise, branch spread, first-step reward, learners' op agreement) skipped: ${cellsWithoutSteps} of ${all.length} cells have no steps file on this machine (run folders are not committed; rerun those cells to restore them).`,
   ...Object.entries(agreement).map(([agent, ph]) => `Most used op per phase, ${agent}: ${ph.map((x) => `phase ${x.phase} ${x.modal} (${x.share === 1 ? "all seeds" : `${Math.round(100 * x.share)}% of seeds`})`).join("; ")}.`),
   noneSd.length ? `Reward noise: per-step reward sd of the \`none\` agent (no augmentation, so pure training/evaluation noise) = ${mean(noneSd).toFixed(3)}.` : "",
 ].join("\n");
