@@ -342,7 +342,8 @@ let learnInfo: object | undefined;
 if (agents.includes("learned")) {
   const learned = await learnPolicy();
   learnInfo = { agent: a["learn-agent"], episodes: learned.episodes, parallel: Number(a["learn-parallel"]), seed: Number(a["learn-seed"]), run: learned.run, schedule_file: learned.spec, schedule: learned.schedule };
-  for (const seed of seeds) cells.push({ agent: "learned", seed, spec: learned.spec, key: `learned-${learnKey().slice("learn-".length)}-s${seed}`, env: cellSpec.env, slots: 1 });
+  const learnedKey = learnKey().replace(/^learn-/, "learned-");
+  for (const seed of seeds) cells.push({ agent: "learned", seed, spec: learned.spec, key: `${learnedKey}-s${seed}`, env: cellSpec.env, slots: 1 });
 }
 // Seed by seed: an interrupted benchmark leaves every arm with the same finished seeds.
 cells.sort((x, y) => x.seed - y.seed);

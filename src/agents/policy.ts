@@ -79,27 +79,26 @@ export class FactoredPolicy {
     return [out.slice([0, 0], [-1, this.numOps]), out.slice([0, this.numOps], [-1, this.numBins])];
   }
 
-  /** Samples one action for one observation with the JS-side Rng; returns indices and the log-prob. */
-  sample(obs: Float32Array, rng: Rng): { ops: number[]; bins: number[]; logProb: number } {
+  /**
+   * Samples one action for one observation with the JS-side Rng; returns indices, the log-prob
+   * and the probabilities sampled from (to score other actions without another forward pass).
+   */
+  sample(obs: Float32Array, rng: Rng): { ops: number[]; bins: number[]; logProb: number; opProbs: Float32Array; binProbs: Float32Array } {
     const probsT = tf.tidy(() => {
       const [opLogits, binLogits] = this.logits(tf.tensor2d(obs, [1, obs.length]));
       return tf.concat([tf.softmax(opLogits), tf.softmax(binLogits)], 1); // [1, O+B]
     });
-    const probs = probsT.dataSync();
+    const probs = probsT.dataSync() as Float32Array;
     probsT.dispose();
     const opProbs = probs.subarray(0, this.numOps);
     const binProbs = probs.subarray(this.numOps);
     const ops: number[] = [];
     const bins: number[] = [];
-    let logProb = 0;
     for (let s = 0; s < this.space.slots; s++) {
-      const op = rng.categorical(opProbs);
-      const bin = rng.categorical(binProbs);
-      ops.push(op);
-      bins.push(bin);
-      logProb += Math.log(opProbs[op]!) + (op === 0 ? 0 : Math.log(binProbs[bin]!));
+      ops.push(rng.categorical(opProbs));
+      bins.push(rng.categorical(binProbs));
     }
-    return { ops, bins, logProb };
+    return { ops, bins, logProb: actionLogProb(opProbs, binProbs, ops, bins), opProbs, binProbs };
   }
 
   /**
@@ -133,12 +132,14 @@ export class FactoredPolicy {
     probsT.dispose();
     return { ops: p.slice(0, this.numOps), bins: p.slice(this.numOps) };
   }
+}
 
-  /** Log-probability of one action (`ops`, `bins` per slot) under the policy, as {@link sample} computes it. */
-  logProb(obs: Float32Array, ops: ReadonlyArray<number>, bins: ReadonlyArray<number>): number {
-    const p = this.probabilities(obs);
-    return ops.reduce((lp, op, s) => lp + Math.log(p.ops[op]!) + (op === 0 ? 0 : Math.log(p.bins[bins[s]!]!)), 0);
-  }
+/**
+ * Log-probability of one action (`ops`, `bins` per slot) under per-slot op and bin
+ * probabilities; the bin of an identity slot does not count (its magnitude is unused).
+ */
+export function actionLogProb(opProbs: ArrayLike<number>, binProbs: ArrayLike<number>, ops: ReadonlyArray<number>, bins: ReadonlyArray<number>): number {
+  return ops.reduce((lp, op, s) => lp + (Math.log(opProbs[op]!) + (op === 0 ? 0 : Math.log(binProbs[bins[s]!]!))), 0);
 }
 
 // ---------------------------------------------------------------- optimizer

@@ -16,7 +16,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../core/rng.ts";
-import { Adam, type AdamState, checkTransition, FactoredPolicy, RolloutBuffer, type StoredTransition } from "./policy.ts";
+import { actionLogProb, Adam, type AdamState, checkTransition, FactoredPolicy, RolloutBuffer, type StoredTransition } from "./policy.ts";
 import { checkObservation, checkStateHeader, stateHeader, validateActionSpace, validateObsDim } from "./space.ts";
 import type { Action, ActionSpace, Agent, AgentState, Transition } from "./types.ts";
 
@@ -62,6 +62,8 @@ export class ReinforceAgent implements Agent {
   private baseline = 0;
   private baselineSeen = false;
   private numUpdates = 0;
+  private readonly uniformOpProbs: number[];
+  private readonly uniformBinProbs: number[];
 
   constructor(config: Partial<ReinforceConfig>, readonly space: ActionSpace, readonly obsDim: number, rng: Rng) {
     validateActionSpace(space);
@@ -73,6 +75,8 @@ export class ReinforceAgent implements Agent {
     if (!(c.baselineDecay >= 0 && c.baselineDecay < 1)) throw new Error(`reinforce: \`params.baselineDecay\` must be in [0,1), got ${c.baselineDecay}`);
     if (!(c.uniformMix >= 0 && c.uniformMix < 1)) throw new Error(`reinforce: \`params.uniformMix\` must be in [0,1), got ${c.uniformMix}`);
     this.rng = rng;
+    this.uniformOpProbs = space.ops.map(() => 1 / space.ops.length);
+    this.uniformBinProbs = space.magnitudeBins.map(() => 1 / space.magnitudeBins.length);
     this.policy = new FactoredPolicy(space, obsDim, c.hiddenSizes, rng);
     this.optimizer = new Adam(this.policy.net.vars, c.learningRate);
   }
@@ -82,24 +86,23 @@ export class ReinforceAgent implements Agent {
   act(observation: Float32Array): Action {
     checkObservation(this.name, observation, this.obsDim);
     const eps = this.config.uniformMix;
-    let { ops, bins, logProb } = this.policy.sample(observation, this.rng);
+    const sampled = this.policy.sample(observation, this.rng);
+    let { ops, bins, logProb } = sampled;
     if (eps > 0) {
       // The policy's sample is drawn either way, so the stream's position does not depend on the coin.
       if (this.rng.bernoulli(eps)) {
         ops = ops.map(() => this.rng.int(this.space.ops.length));
         bins = bins.map(() => this.rng.int(this.space.magnitudeBins.length));
-        logProb = this.policy.logProb(observation, ops, bins);
+        logProb = actionLogProb(sampled.opProbs, sampled.binProbs, ops, bins);
       }
-      logProb = mixtureLogProb(logProb, this.uniformLogProb(ops), eps);
+      logProb = mixtureLogProb(logProb, this.uniformLogProb(ops, bins), eps);
     }
     return { ops, bins, magnitudes: ops.map((o, s) => (o === 0 ? 0 : this.space.magnitudeBins[bins[s]!]!)), logProb };
   }
 
-  /** Log-probability of `ops` under uniform sampling (an identity slot's bin does not count, as in the policy). */
-  private uniformLogProb(ops: ArrayLike<number>): number {
-    let lp = 0;
-    for (let s = 0; s < ops.length; s++) lp -= Math.log(this.space.ops.length) + (ops[s] === 0 ? 0 : Math.log(this.space.magnitudeBins.length));
-    return lp;
+  /** Log-probability of an action under uniform sampling. */
+  private uniformLogProb(ops: ReadonlyArray<number>, bins: ReadonlyArray<number>): number {
+    return actionLogProb(this.uniformOpProbs, this.uniformBinProbs, ops, bins);
   }
 
   observe(t: Transition): void {
@@ -125,7 +128,7 @@ export class ReinforceAgent implements Agent {
     }
     const { obs, ops, bins } = this.buffer.tensors();
     const advT = tf.tensor1d(batchAdvantages, "float32");
-    const uniformT = c.uniformMix > 0 ? tf.tensor1d(this.buffer.items.map((t) => this.uniformLogProb(t.ops)), "float32") : undefined;
+    const uniformT = c.uniformMix > 0 ? tf.tensor1d(this.buffer.items.map((t) => this.uniformLogProb(t.ops, t.bins)), "float32") : undefined;
     let pgLossT: tf.Scalar | undefined;
     let entropyT: tf.Scalar | undefined;
     const { loss, gradNorm } = this.optimizer.minimize(() => {
