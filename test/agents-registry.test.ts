@@ -9,7 +9,7 @@ const SCHEDULE = { phases: [{ until: 1, ops: [{ op: "crop", prob: 1, magnitudes:
 const minimal = (kind: string): unknown => (kind === "schedule" ? { agent: kind, schedule: SCHEDULE } : kind === "fixed" ? { agent: kind, params: { op: "crop" } } : { agent: kind });
 
 it("lists the documented kinds in order, and the schema accepts exactly those", () => {
-  assert.deepEqual(AGENT_KINDS, ["none", "fixed", "random", "trivial", "bandit", "reinforce", "ppo", "schedule"]);
+  assert.deepEqual(AGENT_KINDS, ["none", "fixed", "random", "trivial", "bandit", "reinforce", "ppo", "es", "schedule"]);
   for (const kind of AGENT_KINDS) assert.ok(agentSpecSchema.safeParse(minimal(kind)).success, kind);
   assert.ok(!agentSpecSchema.safeParse({ agent: "toString" }).success);
 });

@@ -8,5 +8,6 @@ export { RandomAgent, type RandomConfig, DEFAULT_RANDOM_CONFIG } from "./random.
 export { TrivialAgent, type TrivialConfig, DEFAULT_TRIVIAL_CONFIG } from "./trivial.ts";
 export { BanditAgent, type ArmStats, type BanditConfig, DEFAULT_BANDIT_CONFIG } from "./bandit.ts";
 export { ReinforceAgent, type ReinforceConfig, DEFAULT_REINFORCE_CONFIG } from "./reinforce.ts";
+export { EsAgent, type EsConfig, DEFAULT_ES_CONFIG, esSchedule } from "./es.ts";
 export { PpoAgent, type PpoConfig, DEFAULT_PPO_CONFIG } from "./ppo.ts";
 export { ScheduleAgent, compileSchedule, type Schedule, type ScheduleOp, type SchedulePhase, type ScheduleRow, scheduleFromSteps } from "./schedule.ts";

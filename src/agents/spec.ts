@@ -19,6 +19,7 @@ import { z } from "zod";
 import type { Rng } from "../core/rng.ts";
 import { describeIssues, readJsonFile } from "../core/validate.ts";
 import { BanditAgent, DEFAULT_BANDIT_CONFIG } from "./bandit.ts";
+import { DEFAULT_ES_CONFIG, EsAgent } from "./es.ts";
 import { DEFAULT_FIXED_CONFIG, FixedAgent } from "./fixed.ts";
 import { DEFAULT_NONE_CONFIG, NoneAgent } from "./none.ts";
 import { DEFAULT_PPO_CONFIG, PpoAgent } from "./ppo.ts";
@@ -120,6 +121,16 @@ const AGENTS = {
     }),
     DEFAULT_PPO_CONFIG,
     PpoAgent,
+  ),
+  es: withParams(
+    z.strictObject({
+      phases: z.int().min(1).max(100),
+      sigma: positive.max(10),
+      learningRate: positive.max(10),
+      rmsDecay: z.number().min(0).lt(1),
+    }),
+    DEFAULT_ES_CONFIG,
+    EsAgent,
   ),
   // A replayed schedule has no defaults to fill: the spec carries the whole schedule.
   schedule: {

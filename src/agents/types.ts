@@ -79,6 +79,12 @@ export interface AgentState {
 
 export interface Agent {
   readonly name: string;
+  /**
+   * Episodes the agent compares in groups: episodes gN … gN+N−1 are played from the same env
+   * seed (common random numbers), and a parallel round's copies learn which member they are from
+   * the `episode` the run loop sets in their state. Absent = 1 (every episode its own seed).
+   */
+  readonly episodeGroup?: number;
   /** Choose the action for `observation` (length `obsDim`). Synchronous; draws from the agent's Rng. */
   act(observation: Float32Array): Action;
   /** Store one step of experience. */

@@ -4,7 +4,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { scheduleFromSteps, type Schedule } from "../agents/schedule.ts";
+import { esSchedule, scheduleFromSteps, type AgentState, type Schedule } from "../agents/index.ts";
+import { FINAL_AGENT_FILE } from "./checkpoint.ts";
 import { readArrowStream } from "../record/recorder.ts";
 import { DEFAULT_EPISODE_METRICS, metricColumn, type EpisodeRow, type StepRow } from "../record/schema.ts";
 
@@ -12,6 +13,12 @@ function requireRun(runDir: string): void {
   if (!fs.existsSync(path.join(runDir, "steps.arrows"))) {
     throw new Error(`\`${runDir}\` is not a run folder (no steps.arrows); pass runs/<run-id>`);
   }
+}
+
+/** The agent state a completed run saved, or undefined (unfinished run, or one from before the file existed). */
+function readFinalAgent(run: string): AgentState | undefined {
+  const file = path.join(run, FINAL_AGENT_FILE);
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as AgentState) : undefined;
 }
 
 export interface ExportPolicyOptions {
@@ -23,7 +30,11 @@ export interface ExportPolicyOptions {
   episodes?: "last" | "all";
 }
 
-/** Build `{agent: "schedule", schedule}` from a run's step log and write it to `out`. */
+/**
+ * Build `{agent: "schedule", schedule}` from a run's step log and write it to `out`: per phase,
+ * the share of each op and magnitude among the steps played. A completed `es` run exports its
+ * mean schedule instead (from the saved final agent; `phases` is then the agent's own).
+ */
 export function exportPolicy(o: ExportPolicyOptions): { file: string; schedule: Schedule; steps: number } {
   requireRun(o.run);
   const steps = readArrowStream<StepRow>(path.join(o.run, "steps.arrows")).rows;
@@ -38,7 +49,9 @@ export function exportPolicy(o: ExportPolicyOptions): { file: string; schedule: 
     op: r.ops.length ? r.ops[0]! : "identity",
     magnitude: r.ops.length ? r.magnitudes[0]! : 0,
   }));
-  const schedule = scheduleFromSteps(rows, o.phases ?? 4);
+  const finalAgent = readFinalAgent(o.run);
+  // An es agent's policy is its mean schedule; the steps only show its perturbed episodes.
+  const schedule = finalAgent?.agent === "es" ? esSchedule(finalAgent) : scheduleFromSteps(rows, o.phases ?? 4);
   fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
   const doc = { agent: "schedule", schedule };
   fs.writeFileSync(o.out, JSON.stringify(doc, null, 2) + "\n");

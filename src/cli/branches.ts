@@ -26,7 +26,7 @@ import { createAgent, type Agent, type AgentState, type ResolvedAgentSpec } from
 import { createEnv, type AnyEnvSpec, type Env } from "../env/index.ts";
 import { selectBackend, type BackendName } from "../tf/backend.ts";
 import type { PlayedStep } from "./parallel.ts";
-import { episodeSeed, type RunSession } from "./session.ts";
+import type { RunSession } from "./session.ts";
 
 /** Branch settings as the env spec gives them (`rl.branches`). */
 export interface BranchSettings {
@@ -190,7 +190,7 @@ export async function playBranchedEpisode(session: RunSession, ep: number, setti
   const started = performance.now() - (resume?.episodeStartedMs ?? 0);
   let episodeReturn = resume?.episodeReturn ?? 0;
   if (resume) env.setState(resume.env);
-  else env.reset({ seed: episodeSeed(config.seed, ep) });
+  else env.reset({ seed: session.episodeSeed(ep) });
   let start = env.getState();
   let done = env.steps;
   for (let stage = Math.floor(done / settings.stageSteps); done < env.horizon && !session.result.stopped; stage++) {

@@ -17,6 +17,8 @@ import { readArrowStream } from "../record/recorder.ts";
 import { EPISODES_FILE, STEPS_FILE, UPDATES_FILE, type RecorderCounts } from "../record/run-recorder.ts";
 
 export const CHECKPOINT_FILE = "checkpoints/latest.json";
+/** The agent's state when the run completed (`agent.save()`), beside the checkpoint. */
+export const FINAL_AGENT_FILE = "checkpoints/agent-final.json";
 /** Layout version of the checkpoint file. v1: before env kinds and update logs (refused: its env state is v2). */
 export const CHECKPOINT_VERSION = 2;
 

@@ -2,7 +2,7 @@
  * Playing one episode with online learning (the default mode of `rl-train run`):
  * act → step → observe → update → record, every step, until the `TimeLimit` ends the episode.
  */
-import { episodeSeed, type RunSession } from "./session.ts";
+import type { RunSession } from "./session.ts";
 
 /** Where a resumed episode continues. */
 export interface EpisodeResume {
@@ -16,7 +16,7 @@ export async function playEpisode(session: RunSession, ep: number, resume?: Epis
   const { env, agent, config } = session;
   let episodeReturn = resume?.episodeReturn ?? 0;
   const started = performance.now() - (resume?.episodeStartedMs ?? 0);
-  let obs = resume ? env.setState(resume.env) : env.reset({ seed: episodeSeed(config.seed, ep) }).observation;
+  let obs = resume ? env.setState(resume.env) : env.reset({ seed: session.episodeSeed(ep) }).observation;
   for (;;) {
     const action = agent.act(obs);
     const res = await env.step(action);

@@ -14,6 +14,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { writeFileAtomic } from "../core/files.ts";
 import { Rng } from "../core/rng.ts";
 import { createAgent, loadAgentSpec, resolveAgentSpec, type Agent, type ResolvedAgentSpec } from "../agents/index.ts";
 import { createEnv, loadAnyEnvSpec, type AnyEnvSpec, type Env, type EnvDeps } from "../env/index.ts";
@@ -26,7 +27,7 @@ import { createEvalPool } from "../models/eval-pool.ts";
 import { createTrainPool } from "../models/train-pool.ts";
 import { shardThreads } from "../models/helper-thread.ts";
 import { createRunDir, makeRunId, runMetadata } from "../core/run-id.ts";
-import { readCheckpoint, type Checkpoint } from "./checkpoint.ts";
+import { FINAL_AGENT_FILE, readCheckpoint, type Checkpoint } from "./checkpoint.ts";
 import { playEpisode } from "./episode.ts";
 import { checkExperimentOptions } from "./options.ts";
 import { playParallelRound, threadExecutor, type EpisodeExecutor } from "./parallel.ts";
@@ -228,12 +229,24 @@ async function build(config: RunConfig, o: RunOptions, log: ((l: string) => void
   const env = await createEnv(config.env, { log: log ?? undefined, ...deps });
   try {
     const agent = createAgent(config.agent, env.actionSpace, env.observationDim, new Rng(config.seed).child("agent"));
+    checkEpisodeGroup(config, agent.episodeGroup ?? 1);
     return { env, agent, threads: { eval: evalPool.threads, train: shardThreads((config.env as { model?: { gradientShards?: number } }).model?.gradientShards ?? 1, trainPool.threads) }, deps, closePools };
   } catch (err) {
     env.dispose();
     await closePools();
     throw err;
   }
+}
+
+/** An agent that compares episodes in groups needs whole groups per parallel round and no branches. */
+function checkEpisodeGroup(config: RunConfig, group: number): void {
+  if (group <= 1) return;
+  const who = `agent \`${config.agent.agent}\` compares episodes in groups of ${group} played from one env seed`;
+  if (branchCount(config) > 1) throw new Error(`${who}; it cannot run with \`rl.branches\` in ${config.env.source}: leave out the branches`);
+  if (config.parallelEpisodes > 1 && config.parallelEpisodes % group !== 0) {
+    throw new Error(`${who}: \`--parallel-episodes\` (${config.parallelEpisodes}) must be a multiple of ${group}`);
+  }
+  if (config.episodes % group !== 0) throw new Error(`${who}: \`--episodes\` (${config.episodes}) must be a multiple of ${group}`);
 }
 
 /** The last episode row already in the run's file (a resumed run's summary names it). */
@@ -306,6 +319,11 @@ async function loop(config: RunConfig, runDir: string, o: RunOptions, log: ((l: 
       }
       const next = start + P;
       if (next < config.episodes && !session.result.stopped) session.checkpoint(next, null);
+    }
+    // The trained agent, for exports that read the policy itself (es: its mean schedule).
+    if (!session.result.stopped) {
+      fs.mkdirSync(path.join(runDir, path.dirname(FINAL_AGENT_FILE)), { recursive: true });
+      writeFileAtomic(path.join(runDir, FINAL_AGENT_FILE), JSON.stringify(agent.save()) + "\n");
     }
     finish(session, earlierEpisode, session.result.stopped ? "stopped" : "completed");
   } catch (err) {

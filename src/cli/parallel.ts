@@ -23,7 +23,7 @@ import { createAgent, type AgentState, type Transition } from "../agents/index.t
 import { createEnv, type AnyEnvSpec, type EnvDeps, type EpisodeMetrics, type StepInfo } from "../env/index.ts";
 import type { ResolvedAgentSpec } from "../agents/index.ts";
 import { selectBackend, type BackendName } from "../tf/backend.ts";
-import { episodeSeed, type RunSession } from "./session.ts";
+import type { RunSession } from "./session.ts";
 
 export interface FrozenEpisodeJob {
   env: AnyEnvSpec;
@@ -48,9 +48,14 @@ export interface PlayedEpisode {
   duration_s: number;
 }
 
-/** The agent state a round's episode starts from: the shared state with the episode's own stream. */
-export function episodeAgentState(shared: AgentState, runSeed: number, episode: number): AgentState {
-  return { ...shared, rng: new Rng(runSeed).child("agent").child(`episode-${episode}`).state() };
+/**
+ * The agent state a round's episode starts from: the shared state with the episode's own stream
+ * and index. Episodes an agent compares in groups (`episodeGroup`) share the group's stream, so
+ * they draw the same uniforms (common random numbers).
+ */
+export function episodeAgentState(shared: AgentState, runSeed: number, episode: number, group = 1): AgentState {
+  const stream = new Rng(runSeed).child("agent").child(`episode-${episode - (episode % group)}`);
+  return group > 1 ? { ...shared, rng: stream.state(), episode } : { ...shared, rng: stream.state() };
 }
 
 /**
@@ -167,8 +172,8 @@ export async function playParallelRound(session: RunSession, episodes: number[],
   const { config, agent } = session;
   const shared = agent.save();
   const jobs = episodes.map((ep) => ({
-    env: config.env, agent: config.agent, agentState: episodeAgentState(shared, config.seed, ep), backend: config.backend.name,
-    episode: ep, seed: episodeSeed(config.seed, ep),
+    env: config.env, agent: config.agent, agentState: episodeAgentState(shared, config.seed, ep, agent.episodeGroup ?? 1), backend: config.backend.name,
+    episode: ep, seed: session.episodeSeed(ep),
   }));
   // Time stamps of the steps streamed live (rows are built, and sent to the monitor, as they are played).
   const liveWall = jobs.map(() => [] as number[]);

@@ -13,8 +13,8 @@ import { CHECKPOINT_VERSION, writeCheckpoint } from "./checkpoint.ts";
 import type { ProgressReporter } from "./progress.ts";
 import type { RunConfig, RunResult } from "./experiment.ts";
 
-export function episodeSeed(seed: number, episode: number): string {
-  return `${seed}/episode-${episode}`;
+export function episodeSeed(seed: number, episode: number, group = 1): string {
+  return `${seed}/episode-${episode - (episode % group)}`;
 }
 
 export class RunSession {
@@ -41,6 +41,11 @@ export class RunSession {
   ) {
     this.t0 = performance.now() - wallOffsetMs;
     this.result = { runDir, runId: config.run_id, episodes: [], stopped: false };
+  }
+
+  /** The env seed of episode `ep`: an agent that compares episodes in groups gets one seed per group. */
+  episodeSeed(ep: number): string {
+    return episodeSeed(this.config.seed, ep, this.agent.episodeGroup ?? 1);
   }
 
   /** ms since the run started (continued across resumes). */
@@ -88,7 +93,7 @@ export class RunSession {
     this.log?.(`[augrl] episode ${ep} done in ${durationS.toFixed(0)}s: return ${ret.toFixed(3)}, valid ${headline} ${fmt(final.valid[headline])}, ` +
       `test ${this.env.episodeMetrics.slice(0, 2).map((m) => `${m} ${fmt(final.test[m])}`).join(" ")}`);
     const row = makeEpisodeRow({
-      run_id: this.config.run_id, episode: ep, agent: this.config.agent.agent, seed: episodeSeed(this.config.seed, ep), steps,
+      run_id: this.config.run_id, episode: ep, agent: this.config.agent.agent, seed: this.episodeSeed(ep), steps,
       return: ret, ...metricCells("valid", this.env.episodeMetrics, final.valid), ...metricCells("test", this.env.episodeMetrics, final.test),
       duration_s: durationS, extra: JSON.stringify({ valid: final.valid, test: final.test }),
     });
