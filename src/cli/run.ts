@@ -41,8 +41,8 @@ export const searchCommand: CommandModule<object, any> = {
   describe: "policy search in paired branches plus its no-learning control; prints both runs' metrics and the learned schedule, and exports it",
   builder: (y) =>
     withOutOption(withBackendOption(withSeedOption(y, 1)))
-      .option("env", { type: "string", default: "envs/beauty-views.json", describe: "env spec JSON" })
-      .option("agent", { type: "string", default: "policies/reinforce.json", describe: "the learning agent" })
+      .option("env", { type: "string", default: "envs/beauty-views-ndcg.json", describe: "env spec JSON" })
+      .option("agent", { type: "string", default: "policies/reinforce-stage.json", describe: "the learning agent" })
       .option("control", { type: "string", default: "policies/trivial.json", describe: "the control: the same branches with a policy that does not learn" })
       .option("branches", numberOption("--branches", "paired branches per stage (one per core is fastest)", { integer: true, min: 2, max: 64 }, 2))
       .option("stage-steps", numberOption("--stage-steps", "env steps per stage", { integer: true, min: 1, max: 1_000_000 }, 1))

@@ -22,9 +22,9 @@ import { runExperiment, type RunResult } from "./experiment.ts";
 import { checkExperimentOptions, parseNumberOption } from "./options.ts";
 
 export interface SearchOptions {
-  /** Env spec. Default envs/beauty-views.json. */
+  /** Env spec. Default envs/beauty-views-ndcg.json (the view env where the ops' effects differ, README Results d). */
   env?: string;
-  /** The learning agent. Default policies/reinforce.json. */
+  /** The learning agent. Default policies/reinforce-stage.json (REINFORCE tuned to one update per two stages). */
   agent?: string;
   /** The control: the same branches with a policy that does not learn. Default policies/trivial.json. */
   control?: string;
@@ -53,7 +53,7 @@ export interface SearchResult {
   table: string;
 }
 
-export const SEARCH_DEFAULTS = { env: "envs/beauty-views.json", agent: "policies/reinforce.json", control: "policies/trivial.json", branches: 2, stageSteps: 1, budgetEpochs: 2, phases: 4, seed: 1, out: "runs" };
+export const SEARCH_DEFAULTS = { env: "envs/beauty-views-ndcg.json", agent: "policies/reinforce-stage.json", control: "policies/trivial.json", branches: 2, stageSteps: 1, budgetEpochs: 2, phases: 4, seed: 1, out: "runs" };
 
 export async function runSearch(options: SearchOptions = {}): Promise<SearchResult> {
   const o = { ...SEARCH_DEFAULTS, ...options };
