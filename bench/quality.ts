@@ -533,7 +533,7 @@ const md = [
   markdownTable(table), "",
   "Paired columns: mean of the per-seed difference with its t-based 95% interval and how many seeds were ahead; same seed = same initial weights, batch order, dropout and negatives.",
   gridInfo ? (a["fixed-best-from"] ? `fixed-best (validation only, from the ceiling grid ${a["fixed-best-from"]}; evaluation seeds that were also selection seeds favour fixed-best, if anything): ${JSON.stringify(gridInfo)}` : `fixed-best grid (validation only, seed ${a["grid-seed"]}): ${JSON.stringify(gridInfo)}`) : "",
-  learnInfo ? `learned: ${a["learn-agent"]} trained over ${a["learn-episodes"]} episodes at seed ${a["learn-seed"]} (${a["learn-parallel"]} in parallel), exported as a ${a["learn-phases"]}-phase schedule (${path.relative(process.cwd(), (learnInfo as { schedule_file: string }).schedule_file)}), replayed on the evaluation seeds.` : "",
+  learnInfo ? `learned: ${a["learn-agent"]} trained over ${a["learn-episodes"]} episodes at seed ${a["learn-seed"]} (${a["learn-parallel"]} in parallel), exported as a ${(learnInfo as { schedule: { phases: unknown[] } }).schedule.phases.length}-phase schedule (${path.relative(process.cwd(), (learnInfo as { schedule_file: string }).schedule_file)}), replayed on the evaluation seeds.` : "",
   transferInfo ? `transfer: ${JSON.stringify(transferInfo)}` : "", "",
   `Op mix per training phase (quarters of the episode; top 3 ops, share of steps, averaged over seeds):`, ...mixLines, "",
   ...spreadLines,
