@@ -246,3 +246,19 @@ describe("RunRecorder and hooks", () => {
     }
   });
 });
+
+describe("export-policy on a long run", () => {
+  it("reads a step log of 200,000 rows (a run of 150,000 steps once overflowed the stack)", async () => {
+    const { exportPolicy } = await import("../src/cli/analysis.ts");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "augrl-long-run-"));
+    try {
+      const long = syntheticRun(new Rng(3), { episodes: 2, stepsPerEpisode: 100_000, observationDim: 2 });
+      playSynthetic(long, new RunRecorder(dir, { stepRowsPerBatch: 10_000, fsync: false }));
+      const e = exportPolicy({ run: dir, out: path.join(dir, "policy.json"), phases: 2 });
+      assert.equal(e.steps, 100_000, "the last episode's steps");
+      assert.equal(e.schedule.phases.length, 2);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

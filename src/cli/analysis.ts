@@ -39,7 +39,8 @@ export function exportPolicy(o: ExportPolicyOptions): { file: string; schedule: 
   requireRun(o.run);
   const steps = readArrowStream<StepRow>(path.join(o.run, "steps.arrows")).rows;
   if (steps.length === 0) throw new Error(`run \`${o.run}\` has no steps yet`);
-  const lastEpisode = Math.max(...steps.map((r) => r.episode));
+  // A loop, not Math.max(...rows): a spread of a long run's 150,000 steps overflows the stack.
+  const lastEpisode = steps.reduce((m, r) => Math.max(m, r.episode), -Infinity);
   const use = (o.episodes ?? "last") === "last" ? steps.filter((r) => r.episode === lastEpisode) : steps;
   const perEpisode = new Map<number, number>();
   for (const r of steps) perEpisode.set(r.episode, Math.max(perEpisode.get(r.episode) ?? 0, r.step + 1));
