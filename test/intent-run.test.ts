@@ -42,3 +42,24 @@ it("rl-train run plays intent episodes with metric columns named after the env's
   const p2 = await runExperiment({ env: SPEC, agent: "policies/reinforce.json", episodes: 2, parallelEpisodes: 2, workers: 2, seed: 4, out: path.join(out, "p2"), runId: "p", backend: "wasm", log: null });
   assert.deepEqual(rowsOf(p2.runDir, "steps.arrows"), rowsOf(p1.runDir, "steps.arrows"));
 });
+
+it("a killed run carried to another checkout resumes there: paths under the first checkout are read from this one", async () => {
+  const out = tmp();
+  const child = spawnSync(process.execPath, ["--import", "tsx", "test/fixtures/env/run-child.ts", out, "moved", "5"], { encoding: "utf8", env: { ...process.env, AUGRL_TEST_SPEC: SPEC } });
+  assert.equal(child.signal, "SIGKILL", child.stderr);
+  const moved = path.join(out, "moved");
+  // Pretend the run was started in a checkout that no longer exists.
+  const file = path.join(moved, "config.json");
+  const info = JSON.parse(fs.readFileSync(file, "utf8"));
+  const root = info.config.project_root as string;
+  assert.equal(root, path.resolve("."), "config.json records the checkout");
+  const elsewhere = "/nonexistent/old-checkout";
+  fs.writeFileSync(file, JSON.stringify(info).split(root).join(elsewhere));
+  assert.ok(JSON.parse(fs.readFileSync(file, "utf8")).config.env.dataset.train.startsWith(elsewhere));
+  const lines: string[] = [];
+  await resumeExperiment(moved, { log: (l) => lines.push(l) });
+  assert.ok(lines.some((l) => l.includes(`run started in ${elsewhere}`)), lines.join("\n"));
+  const full = await runExperiment({ env: SPEC, agent: "policies/reinforce.json", episodes: 2, seed: 7, out, runId: "full", backend: "wasm", checkpointEvery: 2, log: null, workers: 1 });
+  assert.deepEqual(rowsOf(moved, "steps.arrows"), rowsOf(full.runDir, "steps.arrows"));
+  assert.deepEqual(rowsOf(moved, "episodes.arrows"), rowsOf(full.runDir, "episodes.arrows"));
+});

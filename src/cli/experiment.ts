@@ -28,6 +28,7 @@ import { createTrainPool } from "../models/train-pool.ts";
 import { shardThreads } from "../models/helper-thread.ts";
 import { createRunDir, makeRunId, runMetadata } from "../core/run-id.ts";
 import { FINAL_AGENT_FILE, readCheckpoint, type Checkpoint } from "./checkpoint.ts";
+import { PROJECT_ROOT, rebaseSpec } from "./queue/paths.ts";
 import { playEpisode } from "./episode.ts";
 import { checkExperimentOptions } from "./options.ts";
 import { playParallelRound, threadExecutor, type EpisodeExecutor } from "./parallel.ts";
@@ -109,6 +110,8 @@ export interface RunConfig {
   parallelEpisodes: number;
   backend: BackendInfo;
   metadata: ReturnType<typeof runMetadata>;
+  /** The checkout the run was started from; `resume` in another checkout reads the files under it from its own. Absent in older runs. */
+  project_root?: string;
   /** Threads that ran evaluation and gradient shards in this process (speed only: results never depend on them). */
   threads?: { eval: number; train: number };
 }
@@ -134,7 +137,7 @@ export async function runExperiment(options: Partial<RunOptions>): Promise<RunRe
   const config: Omit<RunConfig, "run_id"> = {
     seed: o.seed, episodes: o.episodes, env: envSpec, agent: agentSpec,
     checkpointEvery: o.checkpointEvery ?? envSpec.rl.checkpointEvery, parallelEpisodes: o.parallelEpisodes ?? 1,
-    backend, metadata: runMetadata(),
+    backend, metadata: runMetadata(), project_root: PROJECT_ROOT,
   };
   // Build everything that can fail on bad input before the run folder exists.
   const built = await build(config as RunConfig, o, log);
@@ -181,6 +184,13 @@ function summaryStatus(runDir: string, log: ((l: string) => void) | null): strin
 export async function resumeExperiment(runDir: string, options: Partial<RunOptions> = {}): Promise<RunResult> {
   const log = options.log === undefined ? stderrLog : options.log;
   const config = readRunConfig(runDir);
+  if (config.project_root !== undefined && path.resolve(config.project_root) !== PROJECT_ROOT) {
+    // A run folder carried to another checkout (another session's clone, another machine): its
+    // data, spec and warm-start paths point into the first checkout.
+    log?.(`[augrl] run started in ${config.project_root}; reading its files under this checkout ${PROJECT_ROOT}`);
+    config.env = rebaseSpec(config.env, config.project_root, PROJECT_ROOT);
+    config.project_root = PROJECT_ROOT;
+  }
   if (summaryStatus(runDir, log) === "completed") throw new Error(`run \`${runDir}\` already completed; nothing to resume`);
   const o = { ...RUN_DEFAULTS, ...options, env: config.env.source, agent: "", seed: config.seed } as RunOptions;
   checkExperimentOptions(o);

@@ -90,6 +90,22 @@ export function localizeSpec<T>(spec: T, refs: FileRef[], root = PROJECT_ROOT): 
   return out;
 }
 
+/**
+ * A copy of `spec` with every absolute path under `fromRoot` moved under `toRoot` (a run folder
+ * resumed in another checkout: its config holds the first checkout's paths). Paths outside
+ * `fromRoot` are kept.
+ */
+export function rebaseSpec<T>(spec: T, fromRoot: string, toRoot: string): T {
+  const out = structuredClone(spec);
+  walk(spec, [], (at, value) => {
+    if (!path.isAbsolute(value)) return;
+    const rel = path.relative(fromRoot, value);
+    if (rel.startsWith("..") || path.isAbsolute(rel)) return;
+    setAt(out, at, path.join(toRoot, rel));
+  });
+  return out;
+}
+
 function walk(value: unknown, at: string[], visit: (at: string[], value: string) => void): void {
   if (value === null || typeof value !== "object" || ArrayBuffer.isView(value)) return;
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
