@@ -535,7 +535,7 @@ const md = [
   gridInfo ? (a["fixed-best-from"] ? `fixed-best (validation only, from the ceiling grid ${a["fixed-best-from"]}; evaluation seeds that were also selection seeds favour fixed-best, if anything): ${JSON.stringify(gridInfo)}` : `fixed-best grid (validation only, seed ${a["grid-seed"]}): ${JSON.stringify(gridInfo)}`) : "",
   learnInfo ? `learned: ${a["learn-agent"]} trained over ${a["learn-episodes"]} episodes at seed ${a["learn-seed"]} (${a["learn-parallel"]} in parallel), exported as a ${(learnInfo as { schedule: { phases: unknown[] } }).schedule.phases.length}-phase schedule (${path.relative(process.cwd(), (learnInfo as { schedule_file: string }).schedule_file)}), replayed on the evaluation seeds.` : "",
   transferInfo ? `transfer: ${JSON.stringify(transferInfo)}` : "", "",
-  `Op mix per training phase (quarters of the episode; top 3 ops, share of steps, averaged over seeds):`, ...mixLines, "",
+  ...(mixLines.length ? [`Op mix per training phase (quarters of the episode; top 3 ops, share of steps, averaged over seeds):`, ...mixLines, ""] : []),
   ...spreadLines,
   gridSpreadLine(),
   stepAnalyses ? "" : `Step analyses (op mix per phase, reward noise, branch spread, first-step reward, learners' op agreement) skipped: ${cellsWithoutSteps} of ${all.length} cells have no steps file on this machine (run folders are not committed; rerun those cells to restore them).`,
