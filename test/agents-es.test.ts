@@ -83,6 +83,7 @@ it("a run pairs episodes on one env seed, plays the same files on 1 and 2 worker
   assert.equal(final.numUpdates, 2, "one update per finished pair");
   const exported = exportPolicy({ run: p1.runDir, out: path.join(out, "policy.json") });
   assert.deepEqual(exported.schedule, esSchedule(final));
+  assert.equal(exported.from, "agent");
   assert.equal(exported.schedule.phases.length, 2);
   // Replaying the export is an ordinary schedule run.
   const replay = await runExperiment({ env: opts.env, agent: path.join(out, "policy.json"), episodes: 1, seed: 6, out, runId: "replay", backend: "wasm", log: null });

@@ -35,7 +35,7 @@ export interface ExportPolicyOptions {
  * the share of each op and magnitude among the steps played. A completed `es` run exports its
  * mean schedule instead (from the saved final agent; `phases` is then the agent's own).
  */
-export function exportPolicy(o: ExportPolicyOptions): { file: string; schedule: Schedule; steps: number } {
+export function exportPolicy(o: ExportPolicyOptions): { file: string; schedule: Schedule; steps: number; from: "steps" | "agent" } {
   requireRun(o.run);
   const steps = readArrowStream<StepRow>(path.join(o.run, "steps.arrows")).rows;
   if (steps.length === 0) throw new Error(`run \`${o.run}\` has no steps yet`);
@@ -56,7 +56,7 @@ export function exportPolicy(o: ExportPolicyOptions): { file: string; schedule: 
   fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
   const doc = { agent: "schedule", schedule };
   fs.writeFileSync(o.out, JSON.stringify(doc, null, 2) + "\n");
-  return { file: o.out, schedule, steps: rows.length };
+  return { file: o.out, schedule, steps: rows.length, from: finalAgent?.agent === "es" ? "agent" : "steps" };
 }
 
 export interface CompareRow {

@@ -82,7 +82,8 @@ export const exportPolicyCommand: CommandModule<object, any> = {
   handler: async (a) => {
     const { exportPolicy } = await import("./analysis.ts");
     const r = exportPolicy({ run: a.run, out: a.out, phases: a.phases, episodes: a.episodes });
-    console.log(`wrote ${r.file} from ${r.steps} steps; replay it with: rl-train run --agent ${r.file}`);
+    const from = r.from === "agent" ? "the final agent's mean schedule" : `${r.steps} steps`;
+    console.log(`wrote ${r.file} from ${from}; replay it with: rl-train run --agent ${r.file}`);
     for (const [i, p] of r.schedule.phases.entries()) {
       console.log(`  phase ${i + 1} (until ${p.until}): ${p.ops.map((o) => `${o.op} ${(100 * o.prob).toFixed(0)}%`).join(", ")}`);
     }
