@@ -11,9 +11,11 @@ const tmp = tempDirs("mon");
 
 /**
  * Run `options` with a monitor server as a hook and a headless page on it; wait until the page
- * saw the run's end and `rows` step rows, then hand the page's state to `check`.
+ * saw the run's end and `rows` step rows (and, when given, `settled` holds: charts redraw on
+ * animation frames, so a chart may trail the row count by a frame), then hand the page's state
+ * to `check`.
  */
-async function runWatched(t: TestContext, options: Partial<RunOptions>, rows: (run: RunResult) => number, check: (s: any, page: Awaited<ReturnType<typeof openMonitorPage>>) => Promise<void>): Promise<void> {
+async function runWatched(t: TestContext, options: Partial<RunOptions>, rows: (run: RunResult) => number, check: (s: any, page: Awaited<ReturnType<typeof openMonitorPage>>) => Promise<void>, settled: (s: any) => boolean = () => true): Promise<void> {
   if (!fs.existsSync(CHROMIUM)) {
     t.skip(`${CHROMIUM} missing: install Debian's chromium to run the browser test`);
     return;
@@ -26,7 +28,7 @@ async function runWatched(t: TestContext, options: Partial<RunOptions>, rows: (r
     let s: any;
     for (let i = 0; i < 500; i++) {
       s = await opened.state();
-      if (s.ended && s.steps === want) break;
+      if (s.ended && s.steps === want && settled(s)) break;
       await new Promise((r) => setTimeout(r, 20));
     }
     assert.equal(s.steps, want, "every step row of the run reached the page");
@@ -59,6 +61,7 @@ it("shows a live tiny run in headless Chromium and saves a screenshot", async (t
       fs.mkdirSync(dir, { recursive: true });
       await page.screenshot({ path: new URL("monitor-live-run.png", dir).pathname, fullPage: true });
     },
+    (s) => s.charts?.loss === s.steps,
   );
 });
 
@@ -71,5 +74,6 @@ it("draws one reward series per branch of a paired-branch run", async (t) => {
       assert.equal(s.branches, 2);
       assert.equal(s.charts.reward, s.steps, "every branch's reward drawn");
     },
+    (s) => s.charts?.reward === s.steps,
   );
 });
