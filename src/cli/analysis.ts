@@ -42,21 +42,26 @@ export function exportPolicy(o: ExportPolicyOptions): { file: string; schedule: 
   // A loop, not Math.max(...rows): a spread of a long run's 150,000 steps overflows the stack.
   const lastEpisode = steps.reduce((m, r) => Math.max(m, r.episode), -Infinity);
   const use = (o.episodes ?? "last") === "last" ? steps.filter((r) => r.episode === lastEpisode) : steps;
+  const finalAgent = readFinalAgent(o.run);
+  // An es agent's policy is its mean schedule; the steps only show its perturbed episodes.
+  const from = finalAgent?.agent === "es" ? "agent" : "steps";
+  const schedule = from === "agent" ? esSchedule(finalAgent!) : scheduleFromSteps(stepShares(steps, use), o.phases ?? 4);
+  fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
+  const doc = { agent: "schedule", schedule };
+  fs.writeFileSync(o.out, JSON.stringify(doc, null, 2) + "\n");
+  return { file: o.out, schedule, steps: use.length, from };
+}
+
+/** The rows a step-share schedule is built from: each used step's op and magnitude at its training progress. */
+function stepShares(steps: StepRow[], use: StepRow[]): Array<{ progress: number; op: string; magnitude: number }> {
   const perEpisode = new Map<number, number>();
   for (const r of steps) perEpisode.set(r.episode, Math.max(perEpisode.get(r.episode) ?? 0, r.step + 1));
-  const rows = use.map((r) => ({
+  return use.map((r) => ({
     // progress as the agent saw it when acting: steps done before this one / episode length
     progress: r.step / perEpisode.get(r.episode)!,
     op: r.ops.length ? r.ops[0]! : "identity",
     magnitude: r.ops.length ? r.magnitudes[0]! : 0,
   }));
-  const finalAgent = readFinalAgent(o.run);
-  // An es agent's policy is its mean schedule; the steps only show its perturbed episodes.
-  const schedule = finalAgent?.agent === "es" ? esSchedule(finalAgent) : scheduleFromSteps(rows, o.phases ?? 4);
-  fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
-  const doc = { agent: "schedule", schedule };
-  fs.writeFileSync(o.out, JSON.stringify(doc, null, 2) + "\n");
-  return { file: o.out, schedule, steps: rows.length, from: finalAgent?.agent === "es" ? "agent" : "steps" };
 }
 
 export interface CompareRow {

@@ -23,7 +23,7 @@ import { createAgent, type AgentState, type Transition } from "../agents/index.t
 import { createEnv, type AnyEnvSpec, type EnvDeps, type EpisodeMetrics, type StepInfo } from "../env/index.ts";
 import type { ResolvedAgentSpec } from "../agents/index.ts";
 import { selectBackend, type BackendName } from "../tf/backend.ts";
-import type { RunSession } from "./session.ts";
+import { groupStart, type RunSession } from "./session.ts";
 
 export interface FrozenEpisodeJob {
   env: AnyEnvSpec;
@@ -54,7 +54,7 @@ export interface PlayedEpisode {
  * they draw the same uniforms (common random numbers).
  */
 export function episodeAgentState(shared: AgentState, runSeed: number, episode: number, group = 1): AgentState {
-  const stream = new Rng(runSeed).child("agent").child(`episode-${episode - (episode % group)}`);
+  const stream = new Rng(runSeed).child("agent").child(`episode-${groupStart(episode, group)}`);
   return group > 1 ? { ...shared, rng: stream.state(), episode } : { ...shared, rng: stream.state() };
 }
 

@@ -13,8 +13,13 @@ import { CHECKPOINT_VERSION, writeCheckpoint } from "./checkpoint.ts";
 import type { ProgressReporter } from "./progress.ts";
 import type { RunConfig, RunResult } from "./experiment.ts";
 
+/** The first episode of `episode`'s group (episodes an agent compares are played from its seed). */
+export function groupStart(episode: number, group = 1): number {
+  return episode - (episode % group);
+}
+
 export function episodeSeed(seed: number, episode: number, group = 1): string {
-  return `${seed}/episode-${episode - (episode % group)}`;
+  return `${seed}/episode-${groupStart(episode, group)}`;
 }
 
 export class RunSession {
