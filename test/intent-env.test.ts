@@ -147,6 +147,46 @@ describe("IntentEnv contract", () => {
     assert.ok(env.threshold().threshold > 0, "the quantile rule rejects the least confident validation rows");
     env.dispose();
   });
+
+  it("an op with a copies suffix (-xN) trains on N independent augmented copies of the batch, labels kept", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "augrl-intent-env-"));
+    const fixtures = fileURLToPath(new URL("./fixtures/intent/", import.meta.url));
+    const raw = JSON.parse((await import("node:fs")).readFileSync(SPEC, "utf8"));
+    raw.dataset.train = join(fixtures, "train.csv");
+    raw.dataset.test = join(fixtures, "test.csv");
+    raw.oos = { label: "NO_NODES_DETECTED", rule: "none" };
+    raw.rl.ops = ["identity", "word-delete", "word-delete-x3"];
+    writeFileSync(join(dir, "copies.json"), JSON.stringify(raw));
+    const env = await createIntentEnv(loadIntentEnvSpec(join(dir, "copies.json")), { log: null });
+    assert.deepEqual(env.actionSpace.ops, ["identity", "word-delete", "word-delete-x3"]);
+    env.reset({ seed: 1 });
+    const model = (env as unknown as { model: { trainStep: (texts: string[], labels: number[]) => number } }).model;
+    const original = model.trainStep.bind(model);
+    const seen: Array<{ texts: string[]; labels: number[] }> = [];
+    model.trainStep = (texts, labels) => {
+      seen.push({ texts, labels });
+      return original(texts, labels);
+    };
+    await env.step(action(0));
+    await env.step(action(1, 0.5));
+    await env.step(action(2, 0.5));
+    const [plain, one, three] = seen.map((s) => s.texts.length);
+    assert.equal(plain, 8);
+    assert.equal(one, 16, "the real batch plus one copy");
+    assert.equal(three, 32, "the real batch plus three copies");
+    const last = seen[2]!;
+    const real = last.labels.slice(0, 8);
+    for (let c = 1; c <= 3; c++) assert.deepEqual(last.labels.slice(8 * c, 8 * (c + 1)), real, `copy ${c} keeps the labels`);
+    const copies = [1, 2, 3].map((c) => last.texts.slice(8 * c, 8 * (c + 1)).join("|"));
+    assert.equal(new Set(copies).size, 3, "each copy is augmented independently");
+    env.dispose();
+    raw.rl.ops = ["identity", "word-delete-x0"];
+    writeFileSync(join(dir, "bad.json"), JSON.stringify(raw));
+    await assert.rejects(createIntentEnv(loadIntentEnvSpec(join(dir, "bad.json")), { log: null }), /"word-delete-x0": the copies suffix -xN needs N in \[1, 64\]/);
+    raw.rl.ops = ["identity", "word-smash-x2"];
+    writeFileSync(join(dir, "unknown.json"), JSON.stringify(raw));
+    await assert.rejects(createIntentEnv(loadIntentEnvSpec(join(dir, "unknown.json")), { log: null }), /unknown text op "word-smash".*copies suffix/);
+  });
 });
 
 describe("out-of-scope threshold (validation and pseudo-OOS only)", () => {

@@ -12,7 +12,10 @@
  * swap, insertion, typos, split/recombine, pad/truncate, and the transformer ops (`mlm-substitute`,
  * `back-translate`, `embed-neighbour`) when their local model is present — otherwise the op is
  * left out of the action space with a message (`skippedOps`). Magnitude = fraction of words
- * touched (each op documents its own meaning). Slots apply in order.
+ * touched (each op documents its own meaning). Slots apply in order. An op name may carry a
+ * copies suffix, `word-swap-x4`: that op makes 4 independent augmented copies of each utterance
+ * (EDA's n_aug), so a space listing `word-swap` and `word-swap-x4` lets a policy choose how much
+ * augmentation as well as which (`parseCopies`).
  *
  * ## How an action trains (`rl.mode`, `rl.applyMode`)
  * - `append` (default, as EDA): train on the real batch plus its augmented copy; an
@@ -159,7 +162,7 @@ export class IntentEnv implements Env<IntentEnvState> {
   readonly stepMetrics: readonly string[];
   readonly episodeMetrics: readonly string[] = ["accuracy", "inscope_accuracy", "oos_recall", "macro_f1", "cross_entropy", "oos_threshold"];
   readonly skippedOps: ReadonlyArray<{ op: string; reason: string }>;
-  private readonly ops: (TextOp | undefined)[];
+  private readonly ops: ({ op: TextOp; copies: number } | undefined)[];
   private readonly pseudoOos: readonly string[];
   private readonly numClasses: number;
   private model?: IntentClassifier;
@@ -186,9 +189,10 @@ export class IntentEnv implements Env<IntentEnvState> {
     const names = spec.rl.ops.filter((n) => !skipped.has(n));
     this.ops = names.map((name) => {
       if (name === "identity") return undefined;
-      const op = ops.get(name);
-      if (!op) throw new Error(`${spec.source}: \`rl.ops\` names unknown text op "${name}"; known: identity, ${[...ops.keys()].join(", ")}`);
-      return op;
+      const { base, copies } = parseCopies(name);
+      const op = ops.get(base);
+      if (!op) throw new Error(`${spec.source}: \`rl.ops\` names unknown text op "${base}"; known: identity, ${[...ops.keys()].join(", ")} (each may carry a copies suffix, e.g. "word-swap-x4")`);
+      return { op, copies };
     });
     this.actionSpace = { ops: names, magnitudeBins: [...spec.rl.magnitudeBins], slots: spec.rl.slots };
     this.numClasses = data.labelNames.length;
@@ -279,12 +283,24 @@ export class IntentEnv implements Env<IntentEnvState> {
   }
 
 
-  /** Augmented copies of `texts` (indices into it, `sample` mode: only the drawn ones). */
+  /**
+   * Augmented copies of `texts` (indices into it, `sample` mode: only the drawn ones). An op with
+   * a copies suffix (`-xN`) turns each text into N independent copies; slots after it apply to
+   * every copy.
+   */
   private augment(texts: string[], policy: { op: number; magnitude: number }[]): { idx: number[]; texts: string[] } {
     const rl = this.spec.rl;
-    const idx = rl.applyMode === "batch" ? texts.map((_, i) => i) : texts.map((_, i) => i).filter(() => this.augmentRng.bernoulli(rl.sampleProbability));
+    let idx = rl.applyMode === "batch" ? texts.map((_, i) => i) : texts.map((_, i) => i).filter(() => this.augmentRng.bernoulli(rl.sampleProbability));
     let out = idx.map((i) => texts[i]!);
-    if (out.length) for (const p of policy) out = this.ops[p.op]!.apply(out, p.magnitude, this.augmentRng);
+    if (out.length === 0) return { idx, texts: out };
+    for (const p of policy) {
+      const { op, copies } = this.ops[p.op]!;
+      if (copies > 1) {
+        idx = Array.from({ length: copies }, () => idx).flat();
+        out = Array.from({ length: copies }, () => out).flat();
+      }
+      out = op.apply(out, p.magnitude, this.augmentRng);
+    }
     return { idx, texts: out };
   }
 
@@ -423,6 +439,19 @@ export class IntentEnv implements Env<IntentEnvState> {
 const TRANSFORMER_OPS = ["mlm-substitute", "back-translate", "embed-neighbour"];
 
 /**
+ * An op name's base op and copies: `word-swap-x4` is `word-swap` making 4 independent augmented
+ * copies of each utterance (EDA's n_aug), so an action space can offer how much augmentation as
+ * well as which (a policy then chooses both). Without the suffix: 1 copy.
+ */
+export function parseCopies(name: string): { base: string; copies: number } {
+  const m = /^(.+)-x(\d+)$/.exec(name);
+  if (!m) return { base: name, copies: 1 };
+  const copies = Number(m[2]);
+  if (!(copies >= 1 && copies <= 64)) throw new Error(`op "${name}": the copies suffix -xN needs N in [1, 64], got ${m[2]}`);
+  return { base: m[1]!, copies };
+}
+
+/**
  * The text ops an intent spec names, by name. Registry text ops are built directly; a transformer
  * op computes its candidates for `texts` (the training utterances) with its local model, and is
  * skipped with the reason when the model is not there (no download is ever attempted).
@@ -432,7 +461,7 @@ export async function createIntentOps(
 ): Promise<{ ops: Map<string, TextOp>; skippedOps: { op: string; reason: string }[] }> {
   const ops = new Map<string, TextOp>(textOps.map((o) => [o.name, o]));
   const skippedOps: { op: string; reason: string }[] = [];
-  const wanted = spec.rl.ops.filter((n) => TRANSFORMER_OPS.includes(n));
+  const wanted = [...new Set(spec.rl.ops.map((n) => parseCopies(n).base))].filter((n) => TRANSFORMER_OPS.includes(n));
   if (wanted.length === 0) return { ops, skippedOps };
   const t = await import("../augment/transformer/index.ts");
   const cfg = spec.rl.transformer;
@@ -444,7 +473,7 @@ export async function createIntentOps(
       else for (const p of cfg.pivots ?? t.DEFAULT_PIVOTS) for (const m of [p.forward, p.backward]) t.assertModelPresent(name, "translation", m, location);
     } catch (e) {
       const reason = (e as Error).message;
-      skippedOps.push({ op: name, reason });
+      for (const n of spec.rl.ops) if (parseCopies(n).base === name) skippedOps.push({ op: n, reason });
       log?.(`[augrl] ${spec.source}: op \`${name}\` is unavailable and left out of the action space: ${reason}`);
       continue;
     }
@@ -467,7 +496,7 @@ export async function createIntentEnv(spec: ResolvedIntentEnvSpec, options: { lo
  * that lists one is refused here with the fix, never silently changed.
  */
 export function createIntentEnvSync(spec: ResolvedIntentEnvSpec): IntentEnv {
-  const transformer = spec.rl.ops.filter((n) => TRANSFORMER_OPS.includes(n));
+  const transformer = spec.rl.ops.filter((n) => TRANSFORMER_OPS.includes(parseCopies(n).base));
   if (transformer.length) {
     throw new Error(`${spec.source}: \`rl.ops\` lists ${transformer.join(", ")}, whose candidates are computed asynchronously; build the env with \`await createIntentEnv(spec)\` or remove the op`);
   }
