@@ -16,7 +16,8 @@
  * training budget (`--budget-epochs`, default the spec's own), in its own process (the wasm
  * backend uses one core per process), up to `--workers` cores at once. A cell that already has a
  * result file is skipped, so an interrupted benchmark resumes where it was. Arms:
- * - an agent name: `policies/<name>.json` (none, random, trivial, bandit, reinforce, ppo, …);
+ * - an agent name: `policies/<name>.json` (none, random, trivial, bandit, reinforce, ppo, …), or
+ *   a path to an agent spec file (`….json`; the arm is named after the file);
  * - `fixed-best`: every `--grid` candidate (op:magnitude) runs once at `--grid-seed` (not an
  *   evaluation seed) and the best *validation* headline metric picks the one evaluated; with
  *   `--fixed-best-from <bench json>` the pick is instead the grid arm with the best mean
@@ -147,7 +148,7 @@ async function cellEnv(): Promise<{ env: string; warm?: { model: string; epochs?
 const cellSpec = await cellEnv();
 
 function specFor(agent: string): string {
-  const p = `policies/${agent}.json`;
+  const p = agent.endsWith(".json") ? agent : `policies/${agent}.json`;
   if (!fs.existsSync(p)) throw new Error(`no agent spec ${p} for arm \`${agent}\``);
   return p;
 }
@@ -250,11 +251,13 @@ function armCell(arm: string, seed: number): Cell {
     });
     return { agent: arm, seed, spec, key: `${arm}-s${seed}`, env, slots: branchCount };
   }
-  return { agent: arm, seed, spec: specFor(arm), key: `${arm}-s${seed}`, env: cellSpec.env, slots: 1 };
+  // An arm given as a policy file path is named after the file: `bench/specs/uniform-x4.json` → `uniform-x4`.
+  const name = arm.endsWith(".json") ? path.basename(arm, ".json") : arm;
+  return { agent: name, seed, spec: specFor(arm), key: `${name}-s${seed}`, env: cellSpec.env, slots: 1 };
 }
 
-/** Grid arms are named `op:magnitude`. */
-const isGridArm = (agent: string) => /^[a-z-]+:[0-9.]+$/.test(agent);
+/** Grid arms are named `op:magnitude` (an intent op may carry a copies suffix: `word-swap-x4:0.3`). */
+const isGridArm = (agent: string) => /^[a-z][a-z0-9-]*:[0-9.]+$/.test(agent);
 
 function gridCandidates(): Array<{ op: string; m: string; spec: string }> {
   return a.grid!.split(",").map((g) => {
