@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,6 +9,19 @@ import { selectBackend } from "../src/tf/backend.ts";
 
 const SPEC = "test/fixtures/intent/tiny.json";
 const action = (op: number, m = 0.5) => ({ ops: [op], magnitudes: [m] });
+
+/** The tiny spec with `mutate` applied, written to a temp folder (data paths made absolute). */
+function specVariant(mutate: (raw: any) => void): ReturnType<typeof loadIntentEnvSpec> {
+  const dir = mkdtempSync(join(tmpdir(), "augrl-intent-env-"));
+  const fixtures = fileURLToPath(new URL("./fixtures/intent/", import.meta.url));
+  const raw = JSON.parse(readFileSync(SPEC, "utf8"));
+  raw.dataset.train = join(fixtures, "train.csv");
+  raw.dataset.test = join(fixtures, "test.csv");
+  raw.oos.pseudo.path = join(fixtures, "pseudo.csv");
+  mutate(raw);
+  writeFileSync(join(dir, "spec.json"), JSON.stringify(raw));
+  return loadIntentEnvSpec(join(dir, "spec.json"));
+}
 
 before(async () => {
   await selectBackend("wasm", null);
@@ -128,15 +141,10 @@ describe("IntentEnv contract", () => {
   });
 
   it("final reward: 0 before the horizon, the metric (× scale) at it", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "augrl-intent-env-"));
-    const fixtures = fileURLToPath(new URL("./fixtures/intent/", import.meta.url));
-    const raw = JSON.parse((await import("node:fs")).readFileSync(SPEC, "utf8"));
-    raw.dataset.train = join(fixtures, "train.csv");
-    raw.dataset.test = join(fixtures, "test.csv");
-    raw.oos = { label: "NO_NODES_DETECTED", rule: "quantile", quantile: 0.25 };
-    raw.rl.reward = { kind: "final", metric: "cross_entropy", evalEvery: 1, scale: 1 };
-    writeFileSync(join(dir, "final.json"), JSON.stringify(raw));
-    const spec2 = loadIntentEnvSpec(join(dir, "final.json"));
+    const spec2 = specVariant((raw) => {
+      raw.oos = { label: "NO_NODES_DETECTED", rule: "quantile", quantile: 0.25 };
+      raw.rl.reward = { kind: "final", metric: "cross_entropy", evalEvery: 1, scale: 1 };
+    });
     const env = await createIntentEnv(spec2, { log: null });
     env.reset({ seed: 1 });
     for (let s = 1; s <= env.horizon; s++) {
@@ -149,15 +157,11 @@ describe("IntentEnv contract", () => {
   });
 
   it("an op with a copies suffix (-xN) trains on N independent augmented copies of the batch, labels kept", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "augrl-intent-env-"));
-    const fixtures = fileURLToPath(new URL("./fixtures/intent/", import.meta.url));
-    const raw = JSON.parse((await import("node:fs")).readFileSync(SPEC, "utf8"));
-    raw.dataset.train = join(fixtures, "train.csv");
-    raw.dataset.test = join(fixtures, "test.csv");
-    raw.oos = { label: "NO_NODES_DETECTED", rule: "none" };
-    raw.rl.ops = ["identity", "word-delete", "word-delete-x3"];
-    writeFileSync(join(dir, "copies.json"), JSON.stringify(raw));
-    const env = await createIntentEnv(loadIntentEnvSpec(join(dir, "copies.json")), { log: null });
+    const withOps = (ops: string[]) => specVariant((raw) => {
+      raw.oos = { label: "NO_NODES_DETECTED", rule: "none" };
+      raw.rl.ops = ops;
+    });
+    const env = await createIntentEnv(withOps(["identity", "word-delete", "word-delete-x3"]), { log: null });
     assert.deepEqual(env.actionSpace.ops, ["identity", "word-delete", "word-delete-x3"]);
     env.reset({ seed: 1 });
     const model = (env as unknown as { model: { trainStep: (texts: string[], labels: number[]) => number } }).model;
@@ -180,12 +184,8 @@ describe("IntentEnv contract", () => {
     const copies = [1, 2, 3].map((c) => last.texts.slice(8 * c, 8 * (c + 1)).join("|"));
     assert.equal(new Set(copies).size, 3, "each copy is augmented independently");
     env.dispose();
-    raw.rl.ops = ["identity", "word-delete-x0"];
-    writeFileSync(join(dir, "bad.json"), JSON.stringify(raw));
-    await assert.rejects(createIntentEnv(loadIntentEnvSpec(join(dir, "bad.json")), { log: null }), /"word-delete-x0": the copies suffix -xN needs N in \[1, 64\]/);
-    raw.rl.ops = ["identity", "word-smash-x2"];
-    writeFileSync(join(dir, "unknown.json"), JSON.stringify(raw));
-    await assert.rejects(createIntentEnv(loadIntentEnvSpec(join(dir, "unknown.json")), { log: null }), /unknown text op "word-smash".*copies suffix/);
+    await assert.rejects(createIntentEnv(withOps(["identity", "word-delete-x0"]), { log: null }), /"word-delete-x0": the copies suffix -xN needs N in \[1, 64\]/);
+    await assert.rejects(createIntentEnv(withOps(["identity", "word-smash-x2"]), { log: null }), /unknown text op "word-smash".*copies suffix/);
   });
 });
 
@@ -212,15 +212,12 @@ describe("out-of-scope threshold (validation and pseudo-OOS only)", () => {
 
   it("a transformer op without its local model is left out of the action space with a message", async () => {
     const dir = mkdtempSync(join(tmpdir(), "augrl-intent-tf-"));
-    const raw = JSON.parse((await import("node:fs")).readFileSync(SPEC, "utf8"));
-    const fixtures = fileURLToPath(new URL("./fixtures/intent/", import.meta.url));
-    for (const k of ["train", "test"] as const) raw.dataset[k] = join(fixtures, `${k}.csv`);
-    raw.oos.pseudo.path = join(fixtures, "pseudo.csv");
-    raw.rl.ops = ["identity", "typo", "mlm-substitute"];
-    raw.rl.transformer = { modelDir: join(dir, "no-models") };
-    writeFileSync(join(dir, "tf.json"), JSON.stringify(raw));
+    const spec = specVariant((raw) => {
+      raw.rl.ops = ["identity", "typo", "mlm-substitute"];
+      raw.rl.transformer = { modelDir: join(dir, "no-models") };
+    });
     const lines: string[] = [];
-    const env = await createIntentEnv(loadIntentEnvSpec(join(dir, "tf.json")), { log: (l) => lines.push(l) });
+    const env = await createIntentEnv(spec, { log: (l) => lines.push(l) });
     assert.deepEqual(env.actionSpace.ops, ["identity", "typo"]);
     assert.deepEqual(env.skippedOps.map((s) => s.op), ["mlm-substitute"]);
     assert.match(lines.join("\n"), /`mlm-substitute` is unavailable.*not found in/);
@@ -229,15 +226,11 @@ describe("out-of-scope threshold (validation and pseudo-OOS only)", () => {
   });
 
   it("with the local fixture model the transformer op joins the action space and rewrites utterances", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "augrl-intent-tf2-"));
-    const raw = JSON.parse((await import("node:fs")).readFileSync(SPEC, "utf8"));
-    const fixtures = fileURLToPath(new URL("./fixtures/intent/", import.meta.url));
-    for (const k of ["train", "test"] as const) raw.dataset[k] = join(fixtures, `${k}.csv`);
-    raw.oos.pseudo.path = join(fixtures, "pseudo.csv");
-    raw.rl.ops = ["identity", "mlm-substitute"];
-    raw.rl.transformer = { modelDir: fileURLToPath(new URL("./fixtures/tiny-bert/", import.meta.url)), mlmModel: "tiny-bert-mlm" };
-    writeFileSync(join(dir, "tf.json"), JSON.stringify(raw));
-    const env = await createIntentEnv(loadIntentEnvSpec(join(dir, "tf.json")), { log: null });
+    const spec = specVariant((raw) => {
+      raw.rl.ops = ["identity", "mlm-substitute"];
+      raw.rl.transformer = { modelDir: fileURLToPath(new URL("./fixtures/tiny-bert/", import.meta.url)), mlmModel: "tiny-bert-mlm" };
+    });
+    const env = await createIntentEnv(spec, { log: null });
     assert.deepEqual(env.actionSpace.ops, ["identity", "mlm-substitute"]);
     env.reset({ seed: 1 });
     const r = await env.step(action(1, 1));
@@ -268,14 +261,8 @@ it("createIntentEnvSync builds the same env for specs of text ops, and refuses t
 
 describe("oos_balanced reward", () => {
   it("scores ½·(valid accepted and correct + pseudo-OOS rejected) at the best threshold, and needs pseudo queries", async () => {
-    const fixtures = fileURLToPath(new URL("./fixtures/intent/", import.meta.url));
-    const dir = mkdtempSync(join(tmpdir(), "augrl-balanced-"));
-    const raw = JSON.parse((await import("node:fs")).readFileSync(SPEC, "utf8"));
-    for (const k of ["train", "test"] as const) raw.dataset[k] = join(fixtures, `${k}.csv`);
-    raw.oos.pseudo.path = join(fixtures, "pseudo.csv");
-    raw.rl.reward = { ...raw.rl.reward, metric: "oos_balanced", evalEvery: 1 };
-    writeFileSync(join(dir, "balanced.json"), JSON.stringify(raw));
-    const env = await createIntentEnv(loadIntentEnvSpec(join(dir, "balanced.json")), { log: null });
+    const balanced = (raw: any) => (raw.rl.reward = { ...raw.rl.reward, metric: "oos_balanced", evalEvery: 1 });
+    const env = await createIntentEnv(specVariant(balanced), { log: null });
     assert.deepEqual(env.stepMetrics, ["oos_balanced", "accuracy", "cross_entropy", "macro_f1"]);
     env.reset({ seed: 2 });
     let last = (env as unknown as { stats: { lastMetric: number } }).stats.lastMetric;
@@ -288,8 +275,10 @@ describe("oos_balanced reward", () => {
       last = m;
     }
     env.dispose();
-    raw.oos = { label: "NO_NODES_DETECTED", rule: "quantile" };
-    writeFileSync(join(dir, "no-pseudo.json"), JSON.stringify(raw));
-    await assert.rejects(createIntentEnv(loadIntentEnvSpec(join(dir, "no-pseudo.json")), { log: null }), /"oos_balanced" needs pseudo-out-of-scope queries/);
+    const noPseudo = specVariant((raw) => {
+      balanced(raw);
+      raw.oos = { label: "NO_NODES_DETECTED", rule: "quantile" };
+    });
+    await assert.rejects(createIntentEnv(noPseudo, { log: null }), /"oos_balanced" needs pseudo-out-of-scope queries/);
   });
 });
