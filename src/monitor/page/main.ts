@@ -12,7 +12,12 @@ import type { EpisodeRow, StepRow, UpdateRow } from "../../record/schema.ts";
 import type { HelloMessage, PlaybackState, ServerMessage } from "../protocol.ts";
 
 const PROTOCOL = 1;
-const OP_COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
+// Tableau 20: the ten base colours, then their light variants, so spaces of up to 20 ops (an
+// intent space with 1- and 4-copy variants of its text ops has 15) get a colour each.
+const OP_COLORS = [
+  "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+  "#a0cbe8", "#ffbe7d", "#8cd17d", "#b6992d", "#f1ce63", "#499894", "#86bcb6", "#d37295", "#fabfd2", "#d4a6c8",
+];
 
 interface MonitorDebug {
   status: string;
