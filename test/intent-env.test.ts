@@ -184,7 +184,7 @@ describe("IntentEnv contract", () => {
     const copies = [1, 2, 3].map((c) => last.texts.slice(8 * c, 8 * (c + 1)).join("|"));
     assert.equal(new Set(copies).size, 3, "each copy is augmented independently");
     env.dispose();
-    await assert.rejects(createIntentEnv(withOps(["identity", "word-delete-x0"]), { log: null }), /"word-delete-x0": the copies suffix -xN needs N in \[1, 64\]/);
+    assert.throws(() => withOps(["identity", "word-delete-x0"]), /spec\.json: invalid env spec\n  `rl\.ops`: op "word-delete-x0": the copies suffix -xN needs N in \[1, 64\]/);
     await assert.rejects(createIntentEnv(withOps(["identity", "word-smash-x2"]), { log: null }), /unknown text op "word-smash".*copies suffix/);
   });
 });

@@ -67,7 +67,7 @@ import type { TextOp } from "../augment/types.ts";
 import type { IntentData } from "../data/intents.ts";
 import { IntentClassifier, type IntentClassifierState } from "../models/intent-classifier.ts";
 import { getIntentMetric, INTENT_METRICS, intentMetrics, predictWithThreshold, topProbabilities } from "../models/intent-metrics.ts";
-import { loadIntentSpecData, type ResolvedIntentEnvSpec } from "./intent-spec.ts";
+import { loadIntentSpecData, parseCopies, type ResolvedIntentEnvSpec } from "./intent-spec.ts";
 import { actionPairs, finishStep, foldMeasurement, freshRunStats, observationOf, type RunStats } from "./run-stats.ts";
 import type { ActionSpace, EnvAction, EpisodeMetrics, Env, ResetResult, StepInfo, StepResult } from "./types.ts";
 
@@ -438,18 +438,6 @@ export class IntentEnv implements Env<IntentEnvState> {
 
 const TRANSFORMER_OPS = ["mlm-substitute", "back-translate", "embed-neighbour"];
 
-/**
- * An op name's base op and copies: `word-swap-x4` is `word-swap` making 4 independent augmented
- * copies of each utterance (EDA's n_aug), so an action space can offer how much augmentation as
- * well as which (a policy then chooses both). Without the suffix: 1 copy.
- */
-export function parseCopies(name: string): { base: string; copies: number } {
-  const m = /^(.+)-x(\d+)$/.exec(name);
-  if (!m) return { base: name, copies: 1 };
-  const copies = Number(m[2]);
-  if (!(copies >= 1 && copies <= 64)) throw new Error(`op "${name}": the copies suffix -xN needs N in [1, 64], got ${m[2]}`);
-  return { base: m[1]!, copies };
-}
 
 /**
  * The text ops an intent spec names, by name. Registry text ops are built directly; a transformer

@@ -155,6 +155,19 @@ export interface ResolvedIntentEnvSpec {
   rl: ResolvedIntentRl;
 }
 
+/**
+ * An op name's base op and copies: `word-swap-x4` is `word-swap` making 4 independent augmented
+ * copies of each utterance (EDA's n_aug), so an action space can offer how much augmentation as
+ * well as which (a policy then chooses both). Without the suffix: 1 copy.
+ */
+export function parseCopies(name: string): { base: string; copies: number } {
+  const m = /^(.+)-x(\d+)$/.exec(name);
+  if (!m) return { base: name, copies: 1 };
+  const copies = Number(m[2]);
+  if (!(copies >= 1 && copies <= 64)) throw new Error(`op "${name}": the copies suffix -xN needs N in [1, 64], got ${m[2]}`);
+  return { base: m[1]!, copies };
+}
+
 /** `intent` for specs with `"kind": "intent"`, `recommender` for specs without `kind`. */
 export function specKind(file: string): "intent" | "recommender" {
   const raw = readJsonFile(file, "env spec", "pass an env spec such as envs/hint3-sofmattress.json");
@@ -216,6 +229,13 @@ export function loadIntentEnvSpec(file: string): ResolvedIntentEnvSpec {
     transformer: { ...r.transformer },
   };
   if (rl.ops[0] !== "identity") throw invalid(file, "rl.ops", 'the first op must be "identity" (the agents\' no-augmentation action)', rl.ops[0]);
+  for (const op of rl.ops) {
+    try {
+      parseCopies(op);
+    } catch (e) {
+      throw invalid(file, "rl.ops", (e as Error).message, rl.ops);
+    }
+  }
   const dup = rl.ops.find((op, i) => rl.ops.indexOf(op) !== i);
   if (dup) throw invalid(file, "rl.ops", `lists "${dup}" twice; each op once`, rl.ops);
   if (rl.transformer.modelDir) rl.transformer.modelDir = abs(rl.transformer.modelDir);
