@@ -167,6 +167,21 @@ describe("agent specs", () => {
     }
   });
 
+  it("every file in policies/ parses and resolves; the shipped intent schedule builds against its env's action space", async () => {
+    const { readdirSync } = await import("node:fs");
+    const dirPath = join(import.meta.dirname, "..", "policies");
+    const files = readdirSync(dirPath).filter((f) => f.endsWith(".json"));
+    assert.ok(files.length >= 10);
+    for (const f of files) resolveAgentSpec(loadAgentSpec(join(dirPath, f)));
+    const { loadIntentEnvSpec } = await import("../src/env/index.ts");
+    const { rl } = loadIntentEnvSpec(join(import.meta.dirname, "..", "envs", "banking77-10shot-copies.json"));
+    const space = { ops: rl.ops, magnitudeBins: rl.magnitudeBins, slots: rl.slots };
+    const agent = createAgent(loadAgentSpec(join(dirPath, "learned-banking77-copies-es.json")), space, 7 + 2 * rl.ops.length, new Rng(1));
+    const obs = new Float32Array(7 + 2 * rl.ops.length);
+    const played = new Set(Array.from({ length: 200 }, () => rl.ops[agent.act(obs).ops[0]!]));
+    assert.ok([...played].some((op) => op.endsWith("-x4")) && played.has("word-swap"), [...played].join(","));
+  });
+
   it("resolve fills defaults", () => {
     const r = resolveAgentSpec({ agent: "ppo", params: { numSteps: 8 } });
     assert.equal(r.agent, "ppo");
