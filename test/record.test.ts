@@ -261,4 +261,17 @@ describe("export-policy on a long run", () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("learns the schedule from the last episode, the last N, or all of them", async () => {
+    const { exportPolicy } = await import("../src/cli/analysis.ts");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "augrl-export-n-"));
+    try {
+      playSynthetic(syntheticRun(new Rng(4), { episodes: 5, stepsPerEpisode: 30, observationDim: 2 }), new RunRecorder(dir, { fsync: false }));
+      const steps = (episodes: "last" | "all" | number) => exportPolicy({ run: dir, out: path.join(dir, "p.json"), phases: 2, episodes }).steps;
+      assert.deepEqual([steps("last"), steps(1), steps(3), steps(5), steps(50), steps("all")], [30, 30, 90, 150, 150, 150]);
+      assert.throws(() => steps(0), /`episodes` must be last, all or an integer ≥ 1, got 0/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

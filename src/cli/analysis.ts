@@ -26,8 +26,11 @@ export interface ExportPolicyOptions {
   out: string;
   /** Training phases in the schedule. Default 4. */
   phases?: number;
-  /** Which episodes to learn the schedule from: `last` (default; the most trained policy) or `all`. */
-  episodes?: "last" | "all";
+  /**
+   * Which episodes to learn the schedule from: `last` (default; the most trained policy), `all`,
+   * or a count N: the last N episodes (one short episode is a noisy sample of its policy).
+   */
+  episodes?: "last" | "all" | number;
 }
 
 /**
@@ -41,7 +44,11 @@ export function exportPolicy(o: ExportPolicyOptions): { file: string; schedule: 
   if (steps.length === 0) throw new Error(`run \`${o.run}\` has no steps yet`);
   // A loop, not Math.max(...rows): a spread of a long run's 150,000 steps overflows the stack.
   const lastEpisode = steps.reduce((m, r) => Math.max(m, r.episode), -Infinity);
-  const use = (o.episodes ?? "last") === "last" ? steps.filter((r) => r.episode === lastEpisode) : steps;
+  const which = o.episodes ?? "last";
+  if (typeof which === "number" && !(Number.isInteger(which) && which >= 1)) throw new Error(`export-policy: \`episodes\` must be last, all or an integer ≥ 1, got ${which}`);
+  // Episode numbers are consecutive (a resumed run continues the count).
+  const firstUsed = which === "all" ? -Infinity : lastEpisode - (which === "last" ? 1 : which) + 1;
+  const use = steps.filter((r) => r.episode >= firstUsed);
   const finalAgent = readFinalAgent(o.run);
   // An es agent's policy is its mean schedule; the steps only show its perturbed episodes.
   const from = finalAgent?.agent === "es" ? "agent" : "steps";

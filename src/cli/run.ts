@@ -78,7 +78,15 @@ export const exportPolicyCommand: CommandModule<object, any> = {
     y.positional("run", { type: "string", describe: "run folder" })
       .option("out", { type: "string", demandOption: "pass --out policies/learned-<name>.json", describe: "output agent spec" })
       .option("phases", numberOption("--phases", "training phases", { integer: true, min: 1, max: 1000 }, 4))
-      .option("episodes", { choices: ["last", "all"], default: "last", describe: "episodes to learn the schedule from" }),
+      .option("episodes", {
+        type: "string", default: "last", describe: "episodes to learn the schedule from: last, all, or N (the last N)",
+        coerce: (v: string) => {
+          if (v === "last" || v === "all") return v;
+          const n = Number(v);
+          if (!Number.isInteger(n) || n < 1) throw new Error(`--episodes must be last, all or an integer ≥ 1, got ${JSON.stringify(v)}`);
+          return n;
+        },
+      }),
   handler: async (a) => {
     const { exportPolicy } = await import("./analysis.ts");
     const r = exportPolicy({ run: a.run, out: a.out, phases: a.phases, episodes: a.episodes });
