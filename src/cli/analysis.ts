@@ -36,9 +36,14 @@ export interface ExportPolicyOptions {
 /**
  * Build `{agent: "schedule", schedule}` from a run's step log and write it to `out`: per phase,
  * the share of each op and magnitude among the steps played. A completed `es` run exports its
- * mean schedule instead (from the saved final agent; `phases` is then the agent's own).
+ * mean schedule instead (from the saved final agent; `phases` is then the agent's own; `steps`
+ * in the result is then 0: no step was read).
  */
 export function exportPolicy(o: ExportPolicyOptions): { file: string; schedule: Schedule; steps: number; from: "steps" | "agent" } {
+  const finalAgent = readFinalAgent(o.run);
+  // An es agent's policy is its mean schedule; the steps only show its perturbed episodes, so
+  // they are not read (a kept es run folder may leave its large steps log out).
+  if (finalAgent?.agent === "es") return writeSchedule(o.out, esSchedule(finalAgent), 0, "agent");
   requireRun(o.run);
   const steps = readArrowStream<StepRow>(path.join(o.run, "steps.arrows")).rows;
   if (steps.length === 0) throw new Error(`run \`${o.run}\` has no steps yet`);
@@ -49,14 +54,13 @@ export function exportPolicy(o: ExportPolicyOptions): { file: string; schedule: 
   // Episode numbers are consecutive (a resumed run continues the count).
   const firstUsed = which === "all" ? -Infinity : lastEpisode - (which === "last" ? 1 : which) + 1;
   const use = steps.filter((r) => r.episode >= firstUsed);
-  const finalAgent = readFinalAgent(o.run);
-  // An es agent's policy is its mean schedule; the steps only show its perturbed episodes.
-  const from = finalAgent?.agent === "es" ? "agent" : "steps";
-  const schedule = from === "agent" ? esSchedule(finalAgent!) : scheduleFromSteps(stepShares(steps, use), o.phases ?? 4);
-  fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
-  const doc = { agent: "schedule", schedule };
-  fs.writeFileSync(o.out, JSON.stringify(doc, null, 2) + "\n");
-  return { file: o.out, schedule, steps: use.length, from };
+  return writeSchedule(o.out, scheduleFromSteps(stepShares(steps, use), o.phases ?? 4), use.length, "steps");
+}
+
+function writeSchedule(out: string, schedule: Schedule, steps: number, from: "steps" | "agent") {
+  fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify({ agent: "schedule", schedule }, null, 2) + "\n");
+  return { file: out, schedule, steps, from };
 }
 
 /** The rows a step-share schedule is built from: each used step's op and magnitude at its training progress. */
