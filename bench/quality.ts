@@ -147,6 +147,7 @@ async function cellEnv(): Promise<{ env: string; warm?: { model: string; epochs?
 }
 const cellSpec = await cellEnv();
 
+/** An arm's agent spec file: the arm itself when it is a path to one, else policies/<arm>.json. */
 function specFor(agent: string): string {
   const p = agent.endsWith(".json") ? agent : `policies/${agent}.json`;
   if (!fs.existsSync(p)) throw new Error(`no agent spec ${p} for arm \`${agent}\``);

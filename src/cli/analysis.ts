@@ -51,9 +51,9 @@ export function exportPolicy(o: ExportPolicyOptions): { file: string; schedule: 
   const lastEpisode = steps.reduce((m, r) => Math.max(m, r.episode), -Infinity);
   const which = o.episodes ?? "last";
   if (typeof which === "number" && !(Number.isInteger(which) && which >= 1)) throw new Error(`export-policy: \`episodes\` must be last, all or an integer ≥ 1, got ${which}`);
+  const count = which === "all" ? Infinity : which === "last" ? 1 : which;
   // Episode numbers are consecutive (a resumed run continues the count).
-  const firstUsed = which === "all" ? -Infinity : lastEpisode - (which === "last" ? 1 : which) + 1;
-  const use = steps.filter((r) => r.episode >= firstUsed);
+  const use = steps.filter((r) => r.episode > lastEpisode - count);
   return writeSchedule(o.out, scheduleFromSteps(stepShares(steps, use), o.phases ?? 4), use.length, "steps");
 }
 
