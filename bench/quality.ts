@@ -42,7 +42,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { mean, sampleStandardDeviation } from "simple-statistics";
-import { markdownTable, provenance, writeResult } from "./report.ts";
+import { markdownTable, progressReporter, provenance, writeResult } from "./report.ts";
 import { formatPaired, pairedDifference, twoWayArmEffect } from "./stats.ts";
 import type { CellSpec } from "../src/cli/cell.ts";
 import type { CellJobResult } from "../src/cli/queue/worker.ts";
@@ -205,9 +205,14 @@ function runCell(cell: Cell): Promise<CellResult> {
 /** Run cells in order on `--workers` cores; a cell takes `slots` cores (branch arms take one per branch). */
 async function runAll(cells: Cell[]): Promise<CellResult[]> {
   const results: CellResult[] = new Array(cells.length);
+  const progress = progressReporter("quality", "cells", cells.filter((c) => !done(c.key)).length, cells.length, (l) => console.error(l));
   if (queue) {
     // Queued cells all go to the queue at once: the workers decide how many run together.
-    await Promise.all(cells.map(async (c, i) => (results[i] = await runCell(c))));
+    await Promise.all(cells.map(async (c, i) => {
+      const fresh = !done(c.key);
+      results[i] = await runCell(c);
+      if (fresh) progress();
+    }));
     return results;
   }
   let free = workers;
@@ -228,6 +233,7 @@ async function runAll(cells: Cell[]): Promise<CellResult[]> {
         running++;
         runCell(cell).then((r) => {
           results[i] = r;
+          progress();
           free += need;
           running--;
           pump();

@@ -64,3 +64,28 @@ export function writeResult(name: string, json: object, markdown: string, dir = 
   fs.writeFileSync(mdPath, markdown.endsWith("\n") ? markdown : markdown + "\n");
   return { json: jsonPath, md: mdPath };
 }
+
+/**
+ * A counter for the units of work (cells, episodes) one invocation runs: each call logs how many
+ * are done and the time left, extrapolated from the wall time so far — so it already reflects
+ * how many run at once. `kept` units of `total` were finished by earlier invocations.
+ */
+export function progressReporter(tag: string, unit: string, toRun: number, total: number, log: (line: string) => void, now: () => number = () => performance.now()): () => void {
+  const t0 = now();
+  let finished = 0;
+  if (toRun < total) log(`[${tag}] ${total - toRun} of ${total} ${unit} kept from earlier runs; ${toRun} to run`);
+  return () => {
+    finished++;
+    const elapsed = (now() - t0) / 1000;
+    const left = (elapsed / finished) * (toRun - finished);
+    log(`[${tag}] ${finished}/${toRun} ${unit} run, ${formatDuration(elapsed)} elapsed${finished < toRun ? `, ~${formatDuration(left)} left` : ""}`);
+  };
+}
+
+/** 42 s → "42s"; 95 s → "1m35s"; 3700 s → "1h01m". */
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
-import { markdownTable, provenance, writeResult } from "../bench/report.ts";
+import { formatDuration, markdownTable, progressReporter, provenance, writeResult } from "../bench/report.ts";
 import {
   bucketBreakdown,
   bucketEdges,
@@ -56,6 +56,42 @@ describe("writeResult", () => {
     assert.deepEqual(first, second);
     assert.deepEqual(JSON.parse(fs.readFileSync(second.json, "utf8")), { v: 2 });
     assert.equal(fs.readFileSync(second.md, "utf8"), "new\n");
+  });
+});
+
+describe("progressReporter", () => {
+  it("counts finished units and extrapolates the time left from the wall time so far", () => {
+    const lines: string[] = [];
+    let clock = 1000;
+    const tick = progressReporter("quality", "cells", 4, 10, (l) => lines.push(l), () => clock);
+    assert.deepEqual(lines, ["[quality] 6 of 10 cells kept from earlier runs; 4 to run"]);
+    clock += 30_000;
+    tick();
+    clock += 10_000;
+    tick();
+    clock += 95_000;
+    tick();
+    tick();
+    assert.deepEqual(lines.slice(1), [
+      "[quality] 1/4 cells run, 30s elapsed, ~1m30s left",
+      "[quality] 2/4 cells run, 40s elapsed, ~40s left",
+      "[quality] 3/4 cells run, 2m15s elapsed, ~45s left",
+      "[quality] 4/4 cells run, 2m15s elapsed",
+    ]);
+  });
+
+  it("says nothing about kept units when every unit is new", () => {
+    const lines: string[] = [];
+    progressReporter("learn", "episodes", 3, 3, (l) => lines.push(l), () => 0);
+    assert.deepEqual(lines, []);
+  });
+
+  it("formats durations in s, m+s and h+m without a 60 carried into the next field", () => {
+    assert.equal(formatDuration(42.4), "42s");
+    assert.equal(formatDuration(59.6), "1m00s");
+    assert.equal(formatDuration(95), "1m35s");
+    assert.equal(formatDuration(3599.7), "1h00m");
+    assert.equal(formatDuration(3700), "1h01m");
   });
 });
 
