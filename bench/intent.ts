@@ -8,7 +8,7 @@
  * per 1,000 real utterances.
  *
  *   npm run bench:intent -- [--specs envs/hint3-sofmattress.json,…] [--seeds 1,2,3] [--fixed wordnet-synonym:0.2]
- *     [--archs bag,cnn] [--oos-rules none,quantile,pseudo] [--epochs E] [--no-op-timing] [--name intent-pilot]
+ *     [--archs bag,cnn] [--oos-rules none,quantile,pseudo,pseudo-quantile] [--epochs E] [--no-op-timing] [--name intent-pilot]
  *
  * Writes bench/results/<name>.json and .md with machine, commit and command.
  */
@@ -16,6 +16,7 @@ import * as os from "node:os";
 import { parseArgs } from "node:util";
 import { mean, sampleStandardDeviation } from "simple-statistics";
 import { createIntentEnv, loadIntentEnvSpec, type ResolvedIntentEnvSpec } from "../src/env/index.ts";
+import { type OosRule, usesPseudoOos } from "../src/env/intent-spec.ts";
 import { selectBackend } from "../src/tf/backend.ts";
 import { markdownTable, provenance, writeResult } from "./report.ts";
 import { textOpCosts, utterancePool, type TextOpCost } from "./speed/intent.ts";
@@ -37,7 +38,7 @@ const { values: a } = parseArgs({
 const backend = await selectBackend("wasm", null);
 const seeds = a.seeds.split(",").map(Number);
 const [fixedOp, fixedMag] = a.fixed.split(":") as [string, string];
-const rules = a["oos-rules"]?.split(",") as ResolvedIntentEnvSpec["oos"]["rule"][] | undefined;
+const rules = a["oos-rules"]?.split(",") as OosRule[] | undefined;
 const HEADLINE = ["accuracy", "inscope_accuracy", "oos_recall", "macro_f1"];
 
 interface Cell {
@@ -68,8 +69,8 @@ for (const file of a.specs.split(",")) {
         const seconds = (performance.now() - t0) / 1000;
         const validArgmax = env.finalMetrics("none").valid.accuracy!;
         const cell: Cell = { spec: base.name, arch, arm, seed, seconds, steps: env.horizon, valid: m.valid, test: m.test, validArgmax };
-        // `pseudo` needs the spec's pseudo-out-of-scope queries; sets without out-of-scope test rows have none.
-        if (rules) cell.testByRule = Object.fromEntries(rules.filter((r) => r !== "pseudo" || spec.oos.pseudo).map((r) => [r, env.finalMetrics(r).test]));
+        // The pseudo rules need the spec's pseudo-out-of-scope queries; sets without out-of-scope test rows have none.
+        if (rules) cell.testByRule = Object.fromEntries(rules.filter((r) => !usesPseudoOos(r) || spec.oos.pseudo).map((r) => [r, env.finalMetrics(r).test]));
         cells.push(cell);
         console.error(`${base.name} ${arch} ${arm} seed ${seed}: valid acc ${m.valid.accuracy!.toFixed(4)} (argmax ${validArgmax.toFixed(4)}) test acc ${m.test.accuracy!.toFixed(4)} ${seconds.toFixed(1)} s`);
       }
@@ -101,7 +102,11 @@ const summary = groups.map((g) => {
     valid_minus_none: paired("valid"), test_minus_none: paired("test"),
     seconds_per_episode: stat(cs.map((c) => c.seconds)),
     steps: cs[0]!.steps,
-    ...(rules ? { test_by_rule: Object.fromEntries(rules.filter((r) => cs[0]!.testByRule![r]).map((r) => [r, Object.fromEntries(["accuracy", "inscope_accuracy", "oos_recall"].map((k) => [k, stat(cs.map((c) => c.testByRule![r]![k]!))]))])) } : {}),
+    ...(rules ? { test_by_rule: Object.fromEntries(rules.filter((r) => cs[0]!.testByRule![r]).map((r) => [r, {
+      ...Object.fromEntries(["accuracy", "inscope_accuracy", "oos_recall", "oos_threshold"].map((k) => [k, stat(cs.map((c) => c.testByRule![r]![k]!))])),
+      // The sd of this paired difference is the evaluation noise a comparison of two arms meets under the rule.
+      accuracy_minus_none: stat(cs.map((c) => c.testByRule![r]!.accuracy! - none.find((n) => n.seed === c.seed)!.testByRule![r]!.accuracy!)),
+    }])) } : {}),
   };
 });
 
@@ -125,7 +130,7 @@ const md = [
     "s/episode": fmt(s.seconds_per_episode), steps: s.steps,
   }))),
   ...(rules
-    ? ["", "Test metrics of the same trained models under each out-of-scope rule (diagnostic; the rule is fixed in the spec before any test number is seen):", "",
+    ? ["", "Test metrics of the same trained models under each out-of-scope rule (diagnostic; the rule is fixed in the spec before any test number is seen). `oos_threshold`: the chosen threshold across seeds; `accuracy_minus_none`: the arm's paired test-accuracy difference to `none` under the same rule, whose sd is the evaluation noise two arms are compared through:", "",
       markdownTable(summary.filter((s) => Number.isFinite(s.test.oos_recall!.mean)).flatMap((s) => rules.filter((r) => s.test_by_rule![r]).map((r) => ({
         spec: s.spec, arch: s.arch, arm: s.arm, rule: r,
         ...Object.fromEntries(Object.entries(s.test_by_rule![r]!).map(([k, v]) => [k, fmt(v)])),

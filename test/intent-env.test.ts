@@ -12,6 +12,11 @@ const action = (op: number, m = 0.5) => ({ ops: [op], magnitudes: [m] });
 
 /** The tiny spec with `mutate` applied, written to a temp folder (data paths made absolute). */
 function specVariant(mutate: (raw: any) => void): ReturnType<typeof loadIntentEnvSpec> {
+  return loadIntentEnvSpec(specVariantFile(mutate));
+}
+
+/** The tiny spec on the fixture data, changed by `mutate`, written to a temp file; its path. */
+function specVariantFile(mutate: (raw: any) => void): string {
   const dir = mkdtempSync(join(tmpdir(), "augrl-intent-env-"));
   const fixtures = fileURLToPath(new URL("./fixtures/intent/", import.meta.url));
   const raw = JSON.parse(readFileSync(SPEC, "utf8"));
@@ -20,7 +25,7 @@ function specVariant(mutate: (raw: any) => void): ReturnType<typeof loadIntentEn
   raw.oos.pseudo.path = join(fixtures, "pseudo.csv");
   mutate(raw);
   writeFileSync(join(dir, "spec.json"), JSON.stringify(raw));
-  return loadIntentEnvSpec(join(dir, "spec.json"));
+  return join(dir, "spec.json");
 }
 
 before(async () => {
@@ -194,9 +199,35 @@ describe("out-of-scope threshold (validation and pseudo-OOS only)", () => {
     const valid = { top: Float32Array.from([0.9, 0.8, 0.6, 0.3]), correct: Uint8Array.from([1, 1, 1, 0]) };
     const pseudo = Float32Array.from([0.2, 0.4, 0.5, 0.7]);
     // t = 0.6: valid 3/4 accepted and correct, pseudo 3/4 rejected → 0.75, the best.
-    assert.ok(Math.abs(chooseThreshold("pseudo", 0.05, valid, pseudo) - 0.6) < 1e-6);
-    assert.equal(chooseThreshold("none", 0.05, valid, pseudo), 0);
-    assert.ok(Math.abs(chooseThreshold("quantile", 0.25, valid, pseudo) - 0.6) < 1e-6);
+    const fractions = { quantile: 0.05, pseudoReject: 0.95 };
+    assert.ok(Math.abs(chooseThreshold("pseudo", fractions, valid, pseudo) - 0.6) < 1e-6);
+    assert.equal(chooseThreshold("none", fractions, valid, pseudo), 0);
+    assert.ok(Math.abs(chooseThreshold("quantile", { ...fractions, quantile: 0.25 }, valid, pseudo) - 0.6) < 1e-6);
+  });
+
+  it("pseudo-quantile: the smallest threshold rejecting the asked fraction of pseudo-OOS, whatever validation says", () => {
+    const pseudo = Float32Array.from([0.5, 0.1, 0.3, 0.2, 0.4, 0.9, 0.6, 0.7, 0.8, 0.35]);
+    const valid = { top: Float32Array.from([0.95, 0.05]), correct: Uint8Array.from([1, 1]) };
+    const at = (pseudoReject: number, v = valid) => chooseThreshold("pseudo-quantile", { quantile: 0.05, pseudoReject }, v, pseudo);
+    // Sorted: 0.1 0.2 0.3 0.35 0.4 0.5 0.6 0.7 0.8 0.9; rejecting 8 of 10 needs t > 0.7 → t = 0.8.
+    assert.ok(Math.abs(at(0.8) - 0.8) < 1e-6);
+    assert.ok(Math.abs(at(0.5) - 0.5) < 1e-6);
+    assert.equal([...pseudo].filter((x) => x < at(0.8)).length, 8);
+    const other = { top: Float32Array.from([0.2, 0.3, 0.99]), correct: Uint8Array.from([0, 1, 1]) };
+    assert.equal(at(0.8, other), at(0.8), "validation rows do not move it");
+  });
+
+  it("pseudo-quantile in a spec: needs oos.pseudo, takes pseudoReject, and loads the pseudo sample", () => {
+    const resolved = specVariant((raw) => {
+      raw.oos = { ...raw.oos, rule: "pseudo-quantile", pseudoReject: 0.9 };
+    });
+    assert.equal(resolved.oos.rule, "pseudo-quantile");
+    assert.equal(resolved.oos.pseudoReject, 0.9);
+    assert.ok(loadIntentSpecData(resolved).pseudoOos.length > 0);
+    const noPseudo = specVariantFile((raw) => { raw.oos = { rule: "pseudo-quantile" }; });
+    assert.throws(() => loadIntentEnvSpec(noPseudo), /`oos\.pseudo`: is required with `oos\.rule: "pseudo-quantile"`/);
+    const stray = specVariantFile((raw) => { raw.oos = { ...raw.oos, rule: "pseudo", pseudoReject: 0.9 }; });
+    assert.throws(() => loadIntentEnvSpec(stray), /`oos\.pseudoReject`: only applies with `oos\.rule: "pseudo-quantile"`/);
   });
 
   it("the pseudo-OOS sample is seeded by the dataset seed and never holds a train or validation query", () => {

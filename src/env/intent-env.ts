@@ -67,7 +67,7 @@ import type { TextOp } from "../augment/types.ts";
 import type { IntentData } from "../data/intents.ts";
 import { IntentClassifier, type IntentClassifierState } from "../models/intent-classifier.ts";
 import { getIntentMetric, INTENT_METRICS, intentMetrics, predictWithThreshold, topProbabilities } from "../models/intent-metrics.ts";
-import { loadIntentSpecData, parseCopies, type ResolvedIntentEnvSpec } from "./intent-spec.ts";
+import { loadIntentSpecData, type OosRule, parseCopies, type ResolvedIntentEnvSpec, usesPseudoOos } from "./intent-spec.ts";
 import { actionPairs, finishStep, foldMeasurement, freshRunStats, observationOf, type RunStats } from "./run-stats.ts";
 import type { ActionSpace, EnvAction, EpisodeMetrics, Env, ResetResult, StepInfo, StepResult } from "./types.ts";
 
@@ -93,7 +93,7 @@ export interface IntentEnvState {
 /** How a threshold was chosen, for the run log. */
 export interface ThresholdChoice {
   threshold: number;
-  rule: ResolvedIntentEnvSpec["oos"]["rule"];
+  rule: OosRule;
 }
 
 /**
@@ -104,18 +104,27 @@ export interface ThresholdChoice {
  * - `pseudo`: the t maximising ½·(validation rows accepted and correct + pseudo-out-of-scope
  *   queries rejected); equal weights because the share of out-of-scope queries at test time is
  *   unknown. Ties → the smallest t.
+ * - `pseudo-quantile`: the smallest t that rejects at least a fraction `pseudoReject` of the
+ *   pseudo-out-of-scope queries. It adapts to the model's calibration like `pseudo` but rests on
+ *   the large pseudo sample alone: `pseudo`'s objective is flat near its maximum and steps with
+ *   each of the few validation rows, so its argmax wanders between runs of the same arm.
  */
 export function chooseThreshold(
-  rule: ResolvedIntentEnvSpec["oos"]["rule"], quantile: number,
+  rule: OosRule, fractions: { quantile: number; pseudoReject: number },
   valid: { top: Float32Array; correct: Uint8Array }, pseudoTop: Float32Array,
 ): number {
-  return rule === "pseudo" ? bestBalancedThreshold(valid, pseudoTop).threshold : chooseThresholdSimple(rule, quantile, valid);
+  switch (rule) {
+    case "none": return 0;
+    case "quantile": return quantileOf(valid.top, fractions.quantile);
+    case "pseudo": return bestBalancedThreshold(valid, pseudoTop).threshold;
+    case "pseudo-quantile": return quantileOf(pseudoTop, fractions.pseudoReject);
+  }
 }
 
-function chooseThresholdSimple(rule: "none" | "quantile", quantile: number, valid: { top: Float32Array }): number {
-  if (rule === "none") return 0;
-  const sorted = Float64Array.from(valid.top).sort();
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(quantile * sorted.length))]! : 0;
+/** The smallest value of `xs` with at least ⌊q·n⌋ values below it (ties aside); 0 for no values. */
+function quantileOf(xs: Float32Array, q: number): number {
+  const sorted = Float64Array.from(xs).sort();
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : 0;
 }
 
 /**
@@ -144,7 +153,7 @@ export function bestBalancedThreshold(valid: { top: Float32Array; correct: Uint8
 }
 
 export interface IntentEnvOptions {
-  /** Pseudo-out-of-scope queries (`oos.rule: "pseudo"`). */
+  /** Pseudo-out-of-scope queries (`oos.rule` `pseudo` or `pseudo-quantile`). */
   pseudoOos?: readonly string[];
   /** Ops requested by the spec but unavailable (e.g. a transformer op without its local model), with the reason. */
   skippedOps?: ReadonlyArray<{ op: string; reason: string }>;
@@ -198,8 +207,8 @@ export class IntentEnv implements Env<IntentEnvState> {
     this.numClasses = data.labelNames.length;
     if (data.train.texts.length === 0) throw new Error(`${spec.source}: the training split of \`dataset.train\` is empty`);
     this.pseudoOos = options.pseudoOos ?? [];
-    if (spec.oos.rule === "pseudo" && this.pseudoOos.length === 0) {
-      throw new Error(`${spec.source}: \`oos.rule\` is "pseudo" but no pseudo-out-of-scope queries were loaded; check \`oos.pseudo.path\``);
+    if (usesPseudoOos(spec.oos.rule) && this.pseudoOos.length === 0) {
+      throw new Error(`${spec.source}: \`oos.rule\` is "${spec.oos.rule}" but no pseudo-out-of-scope queries were loaded; check \`oos.pseudo.path\``);
     }
     this.observationDim = 7 + 2 * names.length;
     this.batchesPerEpoch = Math.ceil(data.train.texts.length / spec.training.batchSize);
@@ -370,21 +379,20 @@ export class IntentEnv implements Env<IntentEnvState> {
    * The out-of-scope threshold for the current model (validation and pseudo-OOS queries only).
    * `rule` overrides the spec's `oos.rule` (benchmarks compare rules on one trained model).
    */
-  threshold(rule: ResolvedIntentEnvSpec["oos"]["rule"] = this.spec.oos.rule): ThresholdChoice {
+  threshold(rule: OosRule = this.spec.oos.rule): ThresholdChoice {
     const model = this.requireModel("threshold");
-    const { quantile } = this.spec.oos;
-    if (rule === "pseudo" && this.pseudoOos.length === 0) throw new Error(`IntentEnv.threshold: rule "pseudo" needs pseudo-out-of-scope queries; set \`oos.pseudo\` in ${this.spec.source}`);
+    if (usesPseudoOos(rule) && this.pseudoOos.length === 0) throw new Error(`IntentEnv.threshold: rule "${rule}" needs pseudo-out-of-scope queries; set \`oos.pseudo\` in ${this.spec.source}`);
     if (rule === "none") return { threshold: 0, rule };
     const C = this.numClasses;
     const probs = model.predictProbs(this.data.valid.texts);
     const pred = predictWithThreshold(probs, C, 0);
     const valid = { top: topProbabilities(probs, C), correct: Uint8Array.from(pred, (p, i) => (p === this.data.valid.labels[i] ? 1 : 0)) };
-    const pseudoTop = rule === "pseudo" ? topProbabilities(model.predictProbs(this.pseudoOos), C) : new Float32Array(0);
-    return { threshold: chooseThreshold(rule, quantile, valid, pseudoTop), rule };
+    const pseudoTop = usesPseudoOos(rule) ? topProbabilities(model.predictProbs(this.pseudoOos), C) : new Float32Array(0);
+    return { threshold: chooseThreshold(rule, this.spec.oos, valid, pseudoTop), rule };
   }
 
   /** Full validation and test metrics with the out-of-scope threshold chosen on validation (`rule`: see `threshold`). */
-  finalMetrics(rule?: ResolvedIntentEnvSpec["oos"]["rule"]): EpisodeMetrics {
+  finalMetrics(rule?: OosRule): EpisodeMetrics {
     const model = this.requireModel("finalMetrics");
     const { threshold } = this.threshold(rule);
     const names = INTENT_METRICS;

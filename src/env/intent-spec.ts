@@ -42,11 +42,14 @@ const oosSchema = z.strictObject({
   label: z.string().min(1).optional(),
   /**
    * How the confidence threshold is chosen (never on test data): `none` (no rejection),
-   * `quantile` (reject the least confident `quantile` of validation rows) or `pseudo` (maximise
-   * balanced accuracy between validation rows and pseudo-out-of-scope queries).
+   * `quantile` (reject the least confident `quantile` of validation rows), `pseudo` (maximise
+   * balanced accuracy between validation rows and pseudo-out-of-scope queries) or
+   * `pseudo-quantile` (reject a fraction `pseudoReject` of the pseudo-out-of-scope queries).
    */
-  rule: z.enum(["none", "quantile", "pseudo"]).optional(),
+  rule: z.enum(["none", "quantile", "pseudo", "pseudo-quantile"]).optional(),
   quantile: open01.optional(),
+  /** `pseudo-quantile`: fraction of the pseudo-out-of-scope queries rejected (default 0.95). */
+  pseudoReject: open01.optional(),
   pseudo: z.strictObject({
     path: z.string().min(1),
     rows: posInt.optional(),
@@ -137,6 +140,14 @@ export interface ResolvedIntentRl {
 }
 
 /** A spec with every default filled in and paths made absolute: what a run records. */
+/** How the out-of-scope threshold is chosen (see `chooseThreshold` in intent-env.ts). */
+export type OosRule = "none" | "quantile" | "pseudo" | "pseudo-quantile";
+
+/** Rules that need the pseudo-out-of-scope sample (`oos.pseudo`). */
+export function usesPseudoOos(rule: OosRule): boolean {
+  return rule === "pseudo" || rule === "pseudo-quantile";
+}
+
 export interface ResolvedIntentEnvSpec {
   kind: "intent";
   name: string;
@@ -147,7 +158,7 @@ export interface ResolvedIntentEnvSpec {
     shots?: number; validFraction: number; validPerLabel: number; seed: number;
   };
   oos: {
-    label?: string; rule: "none" | "quantile" | "pseudo"; quantile: number;
+    label?: string; rule: OosRule; quantile: number; pseudoReject: number;
     pseudo?: { path: string; rows: number; textColumn?: string; labelColumn?: string };
   };
   model: IntentClassifierConfig;
@@ -199,11 +210,12 @@ export function loadIntentEnvSpec(file: string): ResolvedIntentEnvSpec {
 
   const o = raw.oos ?? {};
   const rule = o.rule ?? (o.pseudo ? "pseudo" : "none");
-  if (rule === "pseudo" && !o.pseudo) throw invalid(file, "oos.pseudo", 'is required with `oos.rule: "pseudo"` (e.g. {"path": "data/banking77/train.csv"})', undefined);
+  if (usesPseudoOos(rule) && !o.pseudo) throw invalid(file, "oos.pseudo", `is required with \`oos.rule: "${rule}"\` (e.g. {"path": "data/banking77/train.csv"})`, undefined);
   if (rule !== "quantile" && o.quantile !== undefined) throw invalid(file, "oos.quantile", 'only applies with `oos.rule: "quantile"`', o.quantile);
-  const oos: ResolvedIntentEnvSpec["oos"] = { rule, quantile: o.quantile ?? 0.05 };
+  if (rule !== "pseudo-quantile" && o.pseudoReject !== undefined) throw invalid(file, "oos.pseudoReject", 'only applies with `oos.rule: "pseudo-quantile"`', o.pseudoReject);
+  const oos: ResolvedIntentEnvSpec["oos"] = { rule, quantile: o.quantile ?? 0.05, pseudoReject: o.pseudoReject ?? 0.95 };
   if (o.label) oos.label = o.label;
-  if (o.pseudo && rule === "pseudo") {
+  if (o.pseudo && usesPseudoOos(rule)) {
     oos.pseudo = { path: abs(o.pseudo.path), rows: o.pseudo.rows ?? 500 };
     if (o.pseudo.textColumn) oos.pseudo.textColumn = o.pseudo.textColumn;
     if (o.pseudo.labelColumn) oos.pseudo.labelColumn = o.pseudo.labelColumn;
@@ -248,7 +260,7 @@ export function loadIntentEnvSpec(file: string): ResolvedIntentEnvSpec {
 /** What an `IntentEnv` trains and evaluates on, loaded from a resolved spec. */
 export interface IntentSpecData {
   data: IntentData;
-  /** Pseudo-out-of-scope queries for `oos.rule: "pseudo"` (empty otherwise). */
+  /** Pseudo-out-of-scope queries for the rules that use them (empty otherwise). */
   pseudoOos: string[];
 }
 
@@ -269,7 +281,7 @@ export function loadIntentSpecData(spec: ResolvedIntentEnvSpec): IntentSpecData 
   const data = buildIntentData(loadIntentCsv(d.train, columns(d)), loadIntentCsv(d.test, columns(d)), split, root);
   let pseudoOos: string[] = [];
   const p = spec.oos.pseudo;
-  if (spec.oos.rule === "pseudo" && p) {
+  if (usesPseudoOos(spec.oos.rule) && p) {
     const seen = new Set([...data.train.texts, ...data.valid.texts].map((t) => t.toLowerCase()));
     const pool = [...new Set(loadIntentCsv(p.path, columns(p)).texts)].filter((t) => !seen.has(t.toLowerCase()));
     root.child("pseudo-oos").shuffle(pool);
