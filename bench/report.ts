@@ -66,9 +66,9 @@ export function writeResult(name: string, json: object, markdown: string, dir = 
 }
 
 /**
- * A counter for the units of work (cells, episodes) one invocation runs: each call logs how many
- * are done and the time left, extrapolated from the wall time so far — so it already reflects
- * how many run at once. `kept` units of `total` were finished by earlier invocations.
+ * A counter for the `toRun` units of work (cells, episodes) one invocation runs out of `total`
+ * (the rest were finished by earlier invocations): each call logs how many are done and the time
+ * left, extrapolated from the wall time so far — so it already reflects how many run at once.
  */
 export function progressReporter(tag: string, unit: string, toRun: number, total: number, log: (line: string) => void, now: () => number = () => performance.now()): () => void {
   const t0 = now();

@@ -104,8 +104,8 @@ export interface ThresholdChoice {
  * - `pseudo`: the t maximising ½·(validation rows accepted and correct + pseudo-out-of-scope
  *   queries rejected); equal weights because the share of out-of-scope queries at test time is
  *   unknown. Ties → the smallest t.
- * - `pseudo-quantile`: the smallest t that rejects at least a fraction `pseudoReject` of the
- *   pseudo-out-of-scope queries. It adapts to the model's calibration like `pseudo` but rests on
+ * - `pseudo-quantile`: the smallest t that rejects ⌊pseudoReject·n⌋ of the n pseudo-out-of-scope
+ *   queries (ties aside). It adapts to the model's calibration like `pseudo` but rests on
  *   the large pseudo sample alone: `pseudo`'s objective is flat near its maximum and steps with
  *   each of the few validation rows, so its argmax wanders between runs of the same arm.
  */

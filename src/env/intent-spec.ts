@@ -139,7 +139,6 @@ export interface ResolvedIntentRl {
   branches: { count: number; stageSteps: number };
 }
 
-/** A spec with every default filled in and paths made absolute: what a run records. */
 /** How the out-of-scope threshold is chosen (see `chooseThreshold` in intent-env.ts). */
 export type OosRule = "none" | "quantile" | "pseudo" | "pseudo-quantile";
 
@@ -148,6 +147,7 @@ export function usesPseudoOos(rule: OosRule): boolean {
   return rule === "pseudo" || rule === "pseudo-quantile";
 }
 
+/** A spec with every default filled in and paths made absolute: what a run records. */
 export interface ResolvedIntentEnvSpec {
   kind: "intent";
   name: string;
