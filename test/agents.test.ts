@@ -176,8 +176,9 @@ describe("agent specs", () => {
     const { loadIntentEnvSpec } = await import("../src/env/index.ts");
     const { rl } = loadIntentEnvSpec(join(import.meta.dirname, "..", "envs", "banking77-10shot-copies.json"));
     const space = { ops: rl.ops, magnitudeBins: rl.magnitudeBins, slots: rl.slots };
-    const agent = createAgent(loadAgentSpec(join(dirPath, "learned-banking77-copies-es.json")), space, 7 + 2 * rl.ops.length, new Rng(1));
-    const obs = new Float32Array(7 + 2 * rl.ops.length);
+    const obsDim = 7 + 2 * rl.ops.length;
+    const agent = createAgent(loadAgentSpec(join(dirPath, "learned-banking77-copies-es.json")), space, obsDim, new Rng(1));
+    const obs = new Float32Array(obsDim);
     const played = new Set(Array.from({ length: 200 }, () => rl.ops[agent.act(obs).ops[0]!]));
     assert.ok([...played].some((op) => op.endsWith("-x4")) && played.has("word-swap"), [...played].join(","));
   });

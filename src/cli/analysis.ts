@@ -40,6 +40,8 @@ export interface ExportPolicyOptions {
  * in the result is then 0: no step was read).
  */
 export function exportPolicy(o: ExportPolicyOptions): { file: string; schedule: Schedule; steps: number; from: "steps" | "agent" } {
+  const which = o.episodes ?? "last";
+  if (which !== "last" && which !== "all" && !(Number.isInteger(which) && which >= 1)) throw new Error(`export-policy: \`episodes\` must be last, all or an integer ≥ 1, got ${which}`);
   const finalAgent = readFinalAgent(o.run);
   // An es agent's policy is its mean schedule; the steps only show its perturbed episodes, so
   // they are not read (a kept es run folder may leave its large steps log out).
@@ -49,8 +51,6 @@ export function exportPolicy(o: ExportPolicyOptions): { file: string; schedule: 
   if (steps.length === 0) throw new Error(`run \`${o.run}\` has no steps yet`);
   // A loop, not Math.max(...rows): a spread of a long run's 150,000 steps overflows the stack.
   const lastEpisode = steps.reduce((m, r) => Math.max(m, r.episode), -Infinity);
-  const which = o.episodes ?? "last";
-  if (typeof which === "number" && !(Number.isInteger(which) && which >= 1)) throw new Error(`export-policy: \`episodes\` must be last, all or an integer ≥ 1, got ${which}`);
   const count = which === "all" ? Infinity : which === "last" ? 1 : which;
   // Episode numbers are consecutive (a resumed run continues the count).
   const use = steps.filter((r) => r.episode > lastEpisode - count);

@@ -80,12 +80,8 @@ export const exportPolicyCommand: CommandModule<object, any> = {
       .option("phases", numberOption("--phases", "training phases", { integer: true, min: 1, max: 1000 }, 4))
       .option("episodes", {
         type: "string", default: "last", describe: "episodes to learn the schedule from: last, all, or N (the last N)",
-        coerce: (v: string) => {
-          if (v === "last" || v === "all") return v;
-          const n = Number(v);
-          if (!Number.isInteger(n) || n < 1) throw new Error(`--episodes must be last, all or an integer ≥ 1, got ${JSON.stringify(v)}`);
-          return n;
-        },
+        // exportPolicy checks the value (one check for the CLI and the API).
+        coerce: (v: string) => (v === "last" || v === "all" ? v : Number(v)),
       }),
   handler: async (a) => {
     const { exportPolicy } = await import("./analysis.ts");

@@ -446,7 +446,6 @@ export class IntentEnv implements Env<IntentEnvState> {
 
 const TRANSFORMER_OPS = ["mlm-substitute", "back-translate", "embed-neighbour"];
 
-
 /**
  * The text ops an intent spec names, by name. Registry text ops are built directly; a transformer
  * op computes its candidates for `texts` (the training utterances) with its local model, and is
